@@ -1,0 +1,64 @@
+/*
+ * aggregate.h - turning rule matches into incidents.
+ *
+ * An incident is keyed by (rule id, key). While it is active, later matches
+ * add evidence, affected customers and data kinds; each change becomes a new
+ * revision, emitted at most once per revision_interval of event time (the
+ * first revision at once). An incident with no match for quiet_period of
+ * event time is closed: a last revision with closed = true. Evidence kept
+ * per incident is capped (max_evidence), and what is not kept is counted in
+ * evidence_omitted. Excerpts are masked (mask.h) before they are kept.
+ *
+ * Time is event time: agg_tick() is driven by the events' clock in replay
+ * and by the wall clock when live.
+ */
+#ifndef BW_AGGREGATE_H
+#define BW_AGGREGATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/incident.h"
+#include "../rules/rules.h"
+
+struct agg_config {
+	const char *host;            /* the agent's name, copied */
+	int64_t quiet_period_us;     /* default 30 min */
+	int64_t revision_interval_us; /* default 10 s */
+	size_t max_evidence;         /* default 20, <= BW_INC_MAX_EVIDENCE */
+	size_t max_customers;        /* default 100000 per incident */
+	size_t max_incidents;        /* active at once, default 10000 */
+};
+
+struct agg_stats {
+	uint64_t opened, revisions, closed;
+	uint64_t customers_dropped; /* past max_customers */
+	uint64_t incidents_evicted; /* closed early at max_incidents */
+	uint64_t active;
+};
+
+struct agg;
+
+/* Called for every revision emitted. inc is borrowed for the call; copy it
+ * (bw_incident_dup) to keep it. */
+typedef void (*agg_emit_fn)(const struct bw_incident *inc, void *arg);
+
+/* Caller owns the result. cfg fields left 0 take their defaults. */
+struct agg *agg_new(const struct agg_config *cfg, agg_emit_fn emit,
+		    void *arg);
+void agg_destroy(struct agg **a);
+
+/* Add a match: opens an incident or updates the active one. Emits revision
+ * 1 at once for a new incident; later changes wait for agg_tick. */
+void agg_match(struct agg *a, const struct rules_match *m);
+
+/* Advance time to now_us: emit revisions that are due, close incidents that
+ * went quiet. */
+void agg_tick(struct agg *a, int64_t now_us);
+
+/* End of input: emit pending revisions and close every incident. */
+void agg_flush(struct agg *a);
+
+void agg_get_stats(const struct agg *a, struct agg_stats *out);
+
+#endif

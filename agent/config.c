@@ -1,0 +1,194 @@
+/*
+ * config.c - loading the agent's configuration file (see config.h).
+ */
+#include "config.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/cfg.h"
+#include "../common/xmalloc.h"
+#include "parser.h"
+
+#define DEFAULT_MAX_LINE 65536
+#define MAX_MAX_LINE (16u << 20)
+
+static const char *const top_keys[] = { "agent", "inputs", "site",
+					"incidents", NULL };
+static const char *const agent_keys[] = { "name", "state_dir", "rules",
+					  "max_line", NULL };
+static const char *const incident_keys[] = { "quiet_period",
+					     "revision_interval",
+					     "max_evidence", "max_customers",
+					     "max_incidents", NULL };
+
+static int load_agent(struct agentconf *c, const config_setting_t *grp,
+		      struct bw_error *err)
+{
+	const config_setting_t *rules = NULL;
+	int64_t max_line = DEFAULT_MAX_LINE;
+
+	if (grp == NULL)
+		return 0;
+	if (!config_setting_is_group(grp))
+		return bw_cfg_error(err, grp, "agent: must be a group");
+	if (bw_cfg_check_keys(grp, agent_keys, err) < 0 ||
+	    bw_cfg_string(grp, "name", false, &c->name, err) < 0 ||
+	    bw_cfg_string(grp, "state_dir", false, &c->state_dir, err) < 0 ||
+	    bw_cfg_strings(grp, "rules", false, &rules, err) < 0 ||
+	    bw_cfg_int(grp, "max_line", false, 256, MAX_MAX_LINE, &max_line,
+		       err) < 0)
+		return -1;
+	c->max_line = (size_t)max_line;
+	if (rules != NULL) {
+		int n = config_setting_is_scalar(rules) ? 1
+				: config_setting_length(rules);
+
+		c->rules = xcalloc((size_t)n, sizeof(*c->rules));
+		for (int i = 0; i < n; i++) {
+			const char *s = config_setting_is_scalar(rules)
+				? config_setting_get_string(rules)
+				: config_setting_get_string_elem(rules, i);
+			c->rules[c->n_rules++] = s;
+		}
+	}
+	return 0;
+}
+
+static int load_inputs(struct agentconf *c, const config_setting_t *list,
+		       struct bw_error *err)
+{
+	int n;
+
+	if (list == NULL)
+		return 0;
+	if (!config_setting_is_list(list))
+		return bw_cfg_error(err, list,
+				    "inputs: must be a list ( {...}, ... )");
+	n = config_setting_length(list);
+	c->inputs = xcalloc((size_t)n, sizeof(*c->inputs));
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *in = config_setting_get_elem(list, i);
+		struct agentconf_input *ci = &c->inputs[c->n_inputs];
+		const char *start = NULL;
+
+		if (!config_setting_is_group(in))
+			return bw_cfg_error(err, in,
+					    "inputs[%d]: must be a group", i);
+		if (bw_cfg_string(in, "type", true, &ci->type, err) < 0 ||
+		    bw_cfg_string(in, "path", true, &ci->path, err) < 0 ||
+		    bw_cfg_string(in, "start", false, &start, err) < 0)
+			return -1;
+		if (!parser_type_known(ci->type))
+			return bw_cfg_error(err, in,
+					    "inputs[%d]: unknown type \"%s\" "
+					    "(nginx, apache, json, sshd, postgres)",
+					    i, ci->type);
+		ci->start_at_end = 1;
+		if (start != NULL) {
+			if (strcmp(start, "end") == 0)
+				ci->start_at_end = 1;
+			else if (strcmp(start, "beginning") == 0)
+				ci->start_at_end = 0;
+			else
+				return bw_cfg_error(err, in,
+						    "inputs[%d]: start must be "
+						    "\"end\" or \"beginning\"", i);
+		}
+		ci->opts = in;
+		c->n_inputs++;
+	}
+	return 0;
+}
+
+static int load_incidents(struct agentconf *c, const config_setting_t *grp,
+			  struct bw_error *err)
+{
+	int64_t max_evidence = 20, max_customers = 100000;
+	int64_t max_incidents = 10000;
+
+	c->agg.quiet_period_us = 30 * 60 * 1000000LL;
+	c->agg.revision_interval_us = 10 * 1000000LL;
+	if (grp != NULL) {
+		if (!config_setting_is_group(grp))
+			return bw_cfg_error(err, grp,
+					    "incidents: must be a group");
+		if (bw_cfg_check_keys(grp, incident_keys, err) < 0 ||
+		    bw_cfg_duration(grp, "quiet_period", false,
+				    &c->agg.quiet_period_us, err) < 0 ||
+		    bw_cfg_duration(grp, "revision_interval", false,
+				    &c->agg.revision_interval_us, err) < 0 ||
+		    bw_cfg_int(grp, "max_evidence", false, 1,
+			       BW_INC_MAX_EVIDENCE, &max_evidence, err) < 0 ||
+		    bw_cfg_int(grp, "max_customers", false, 1,
+			       BW_INC_MAX_CUSTOMERS, &max_customers, err) < 0 ||
+		    bw_cfg_int(grp, "max_incidents", false, 1, 10000000,
+			       &max_incidents, err) < 0)
+			return -1;
+	}
+	c->agg.max_evidence = (size_t)max_evidence;
+	c->agg.max_customers = (size_t)max_customers;
+	c->agg.max_incidents = (size_t)max_incidents;
+	return 0;
+}
+
+struct agentconf *agentconf_load(const char *path, struct bw_error *err)
+{
+	struct agentconf *c = xcalloc(1, sizeof(*c));
+	const config_setting_t *root;
+	static char hostname[HOST_NAME_MAX + 1];
+
+	c->path = xstrdup(path);
+	c->max_line = DEFAULT_MAX_LINE;
+	if (bw_cfg_read_file(&c->cfg, path, NULL, err) < 0) {
+		free(c->path);
+		free(c);
+		return NULL;
+	}
+	root = config_root_setting(&c->cfg);
+	if (bw_cfg_check_keys(root, top_keys, err) < 0 ||
+	    load_agent(c, config_setting_get_member(root, "agent"), err) < 0 ||
+	    load_inputs(c, config_setting_get_member(root, "inputs"), err) < 0 ||
+	    load_incidents(c, config_setting_get_member(root, "incidents"),
+			   err) < 0)
+		goto fail;
+	c->site = config_setting_get_member(root, "site");
+	if (c->name == NULL) {
+		if (gethostname(hostname, sizeof(hostname) - 1) < 0)
+			snprintf(hostname, sizeof(hostname), "localhost");
+		c->name = hostname;
+	}
+	if (c->state_dir == NULL)
+		c->state_dir = "/var/lib/breachwatch";
+	c->agg.host = c->name;
+	return c;
+fail:
+	agentconf_destroy(&c);
+	return NULL;
+}
+
+void agentconf_destroy(struct agentconf **cp)
+{
+	struct agentconf *c = *cp;
+
+	if (c == NULL)
+		return;
+	config_destroy(&c->cfg);
+	free(c->rules);
+	free(c->inputs);
+	free(c->path);
+	free(c);
+	*cp = NULL;
+}
+
+const struct agentconf_input *agentconf_input_by_type(const struct agentconf *c,
+						      const char *type)
+{
+	for (size_t i = 0; i < c->n_inputs; i++)
+		if (strcmp(c->inputs[i].type, type) == 0)
+			return &c->inputs[i];
+	return NULL;
+}

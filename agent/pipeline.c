@@ -1,0 +1,150 @@
+/*
+ * pipeline.c - the rules engine and the aggregator joined (see pipeline.h).
+ */
+#include "pipeline.h"
+
+#include <errno.h>
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../common/xmalloc.h"
+#include "../rules/rules.h"
+
+/* Ticks of the aggregator happen at most this often in event time. */
+#define TICK_US 1000000
+
+struct pipeline {
+	struct rules *rules;
+	struct agg *agg;
+	int64_t last_tick_us;
+};
+
+static void on_match(const struct rules_match *m, void *arg)
+{
+	struct pipeline *p = arg;
+
+	agg_match(p->agg, m);
+}
+
+static int load_dir(struct rules *r, const char *dir, struct bw_error *err)
+{
+	char *pattern = xasprintf("%s/*.conf", dir);
+	glob_t g;
+	int rc, ret = 0;
+
+	rc = glob(pattern, 0, NULL, &g);
+	free(pattern);
+	if (rc == GLOB_NOMATCH)
+		return 0; /* an empty rules directory is allowed */
+	if (rc != 0)
+		return bw_error_set(err, dir, 0, "cannot list rule files");
+	for (size_t i = 0; i < g.gl_pathc && ret == 0; i++)
+		ret = rules_add_file(r, g.gl_pathv[i], err);
+	globfree(&g);
+	return ret;
+}
+
+int pipeline_load_rules(struct rules *r, const char *const *paths, size_t n,
+			bool missing_ok, struct bw_error *err)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		if (stat(paths[i], &st) < 0) {
+			if (errno == ENOENT && missing_ok)
+				continue;
+			return bw_error_set(err, paths[i], 0, "%s",
+					    strerror(errno));
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (load_dir(r, paths[i], err) < 0)
+				return -1;
+		} else if (rules_add_file(r, paths[i], err) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static const char *const default_rule_paths[] = {
+	"/usr/share/breachwatch/rules",
+	"/etc/breachwatch/rules.d",
+};
+
+struct pipeline *pipeline_new(const struct agentconf *conf,
+			      const char *const *rule_paths,
+			      size_t n_rule_paths, agg_emit_fn emit, void *arg,
+			      struct bw_error *err)
+{
+	struct pipeline *p = xcalloc(1, sizeof(*p));
+	bool defaults = false;
+
+	if (n_rule_paths == 0 && conf->n_rules > 0) {
+		rule_paths = conf->rules;
+		n_rule_paths = conf->n_rules;
+	} else if (n_rule_paths == 0) {
+		/* The shipped rules and the site's: either may be absent. */
+		rule_paths = default_rule_paths;
+		n_rule_paths = 2;
+		defaults = true;
+	}
+	p->rules = rules_new();
+	if (conf->site != NULL && rules_load_site(p->rules, conf->site, err) < 0)
+		goto fail;
+	if (pipeline_load_rules(p->rules, rule_paths, n_rule_paths, defaults,
+				err) < 0)
+		goto fail;
+	if (rules_compile(p->rules, err) < 0)
+		goto fail;
+	p->agg = agg_new(&conf->agg, emit, arg);
+	return p;
+fail:
+	pipeline_destroy(&p);
+	return NULL;
+}
+
+void pipeline_destroy(struct pipeline **pp)
+{
+	struct pipeline *p = *pp;
+
+	if (p == NULL)
+		return;
+	agg_destroy(&p->agg);
+	rules_destroy(&p->rules);
+	free(p);
+	*pp = NULL;
+}
+
+void pipeline_tick(struct pipeline *p, int64_t now_us)
+{
+	if (now_us - p->last_tick_us < TICK_US)
+		return;
+	p->last_tick_us = now_us;
+	rules_expire(p->rules, now_us);
+	agg_tick(p->agg, now_us);
+}
+
+void pipeline_event(struct pipeline *p, const struct bw_event *ev)
+{
+	pipeline_tick(p, ev->ts_us);
+	rules_eval(p->rules, ev, on_match, p);
+}
+
+void pipeline_flush(struct pipeline *p)
+{
+	agg_flush(p->agg);
+}
+
+size_t pipeline_rule_count(const struct pipeline *p)
+{
+	return rules_count(p->rules);
+}
+
+void pipeline_stats(const struct pipeline *p, struct rules_stats *rs,
+		    struct agg_stats *as)
+{
+	rules_get_stats(p->rules, rs);
+	agg_get_stats(p->agg, as);
+}

@@ -1,0 +1,47 @@
+/*
+ * pipeline.h - events in, incident revisions out: the rules engine and the
+ * aggregator joined, shared by replay and live mode.
+ */
+#ifndef BW_PIPELINE_H
+#define BW_PIPELINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/error.h"
+#include "../common/event.h"
+#include "aggregate.h"
+#include "config.h"
+
+struct pipeline;
+
+/* Build the engine from the config's site facts and the rule paths (files,
+ * or directories whose *.conf files are loaded in name order; rule_paths
+ * overrides the config's agent.rules when n_rule_paths > 0). emit is called
+ * for every incident revision. Returns NULL with err (file:line: reason) on
+ * a bad site group or rule file. Caller owns the result. */
+struct pipeline *pipeline_new(const struct agentconf *conf,
+			      const char *const *rule_paths,
+			      size_t n_rule_paths, agg_emit_fn emit, void *arg,
+			      struct bw_error *err) BW_WUR;
+void pipeline_destroy(struct pipeline **p);
+
+/* Feed one event (event time drives windows and revisions). */
+void pipeline_event(struct pipeline *p, const struct bw_event *ev);
+/* Advance time with no event (live mode idle ticks). */
+void pipeline_tick(struct pipeline *p, int64_t now_us);
+/* End of input: every incident gets its final revision. */
+void pipeline_flush(struct pipeline *p);
+
+size_t pipeline_rule_count(const struct pipeline *p);
+void pipeline_stats(const struct pipeline *p, struct rules_stats *rs,
+		    struct agg_stats *as);
+
+/* Load rule files from paths (files, or directories of *.conf loaded in
+ * name order) into r. A path that does not exist is an error unless
+ * missing_ok. Returns -1 with err on the first bad file. */
+int pipeline_load_rules(struct rules *r, const char *const *paths, size_t n,
+			bool missing_ok, struct bw_error *err) BW_WUR;
+
+#endif
