@@ -16,12 +16,15 @@
 
 /* Read a whole file. include_dir (may be NULL) is where relative @include
  * paths resolve; by default, the file's own directory. Returns -1 with
- * err = file:line: reason on a syntax error or an unreadable file. The
- * caller owns cfg (config_init'ed here; config_destroy it). */
+ * err = file:line: reason on a syntax error or an unreadable file; cfg is
+ * then already destroyed (and zeroed). On success the caller owns cfg
+ * (config_init'ed here; config_destroy it). */
 int bw_cfg_read_file(config_t *cfg, const char *path, const char *include_dir,
 		     struct bw_error *err) BW_WUR;
 
-/* The file and line a setting came from ("" and 0 if unknown). */
+/* The file and line a setting came from ("" and 0 if unknown). For a
+ * setting from an @include'd file, the file is named as the @include wrote
+ * it (relative to the include dir). */
 const char *bw_cfg_file(const config_setting_t *s);
 int bw_cfg_line(const config_setting_t *s);
 
@@ -33,7 +36,10 @@ int bw_cfg_error(struct bw_error *err, const config_setting_t *s,
  * (leaving *out unchanged, or set to NULL for strings when required is
  * false), 0 with *out set when present and well typed, -1 with err filled
  * when present with the wrong type or out of range, and -1 when absent
- * but required. Strings are borrowed from cfg. */
+ * but required. Strings are borrowed from cfg. A NULL grp (an absent
+ * optional group) has no members; a grp that is not a group is an error.
+ * libconfig 1.5 silently wraps integer literals beyond 32 bits unless they
+ * carry an L suffix (5000000000L): int and int64 settings both count. */
 int bw_cfg_string(const config_setting_t *grp, const char *key, bool required,
 		  const char **out, struct bw_error *err) BW_WUR;
 int bw_cfg_int(const config_setting_t *grp, const char *key, bool required,
