@@ -76,13 +76,17 @@ struct rules_match {
 	bool first;
 	const char *const *customers; /* affected customer ids */
 	size_t n_customers;
-	bool affected_unknown; /* customer data touched, ids not known */
+	bool affected_unknown; /* customer data touched, ids not (all)
+				  known */
 	const char *const *data_kinds;
 	size_t n_data_kinds;
 	const struct rules_evidence *prior; /* oldest first, bounded */
 	size_t n_prior;
-	uint64_t event_count; /* events this match stands for (window count
-				 for a first match, 1 otherwise) */
+	uint64_t event_count; /* events this match stands for: for a first
+				 match, the matching events gathered for
+				 its key since the key's state began (at
+				 least min for a count threshold); 1
+				 otherwise */
 	const char *summary; /* the rule's summary with ${...} filled from this
 				match's event and captures; NULL when the rule
 				has no summary */
@@ -97,9 +101,17 @@ struct rules_stats {
 	uint64_t matches;       /* matches handed to the callback */
 	uint64_t keys;          /* window keys alive now */
 	uint64_t evictions;     /* window keys evicted at the bound */
+	uint64_t regex_errors;  /* PCRE2 runs that failed (match limit...) */
+	uint64_t regex_prefilter; /* patterns Hyperscan takes only as a
+				     prefilter (PCRE2 confirms each hit) */
+	uint64_t regex_pcre_only; /* patterns Hyperscan cannot take: PCRE2
+				     alone runs them */
+	uint64_t bound_drops;   /* distinct values or customer ids dropped at
+				   max_distinct_per_key / max_customers_per_key */
 };
 
-/* Limits; rules_set_limits may change them before compile. */
+/* Limits; rules_set_limits may change them before compile (a 0 keeps the
+ * default; later calls are ignored). */
 struct rules_limits {
 	size_t max_keys_per_rule;   /* default 100000 */
 	size_t max_distinct_per_key; /* default 10000 */
@@ -141,6 +153,11 @@ const struct rule_info *rules_info(const struct rules *r, size_t i);
  * event's time. Returns the number of matches. */
 size_t rules_eval(struct rules *r, const struct bw_event *ev,
 		  rules_match_fn cb, void *arg);
+
+/* For tests and benchmarks: with enabled = false, every regex runs in
+ * PCRE2 without the Hyperscan prefilter (the slow path). Matches must be
+ * the same either way. Default: enabled. */
+void rules_set_prefilter(struct rules *r, bool enabled);
 
 /* Expire window state as of event time now_us (for idle periods). */
 void rules_expire(struct rules *r, int64_t now_us);

@@ -1,0 +1,158 @@
+/*
+ * prefilter.c - Hyperscan databases that answer "which of these regexes
+ * can match this field?" in one pass.
+ *
+ * Every regex is classified once: exact (Hyperscan's answer is PCRE2's
+ * answer), prefilter (Hyperscan may say yes where PCRE2 says no, never the
+ * reverse: HS_FLAG_PREFILTER), or none (Hyperscan cannot take it even as a
+ * prefilter; PCRE2 alone runs it). Patterns with Unicode properties or
+ * PCRE2 verbs are left to PCRE2, since Hyperscan's byte-mode reading of
+ * them need not be PCRE2's.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/xmalloc.h"
+#include "engine.h"
+
+static unsigned base_flags(const struct regex *re)
+{
+	unsigned f = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY;
+
+	if (re->nocase)
+		f |= HS_FLAG_CASELESS;
+	return f;
+}
+
+static bool pcre_only_syntax(const char *p)
+{
+	return strstr(p, "\\p") != NULL || strstr(p, "\\P") != NULL ||
+	       strstr(p, "\\X") != NULL || strstr(p, "(*") != NULL;
+}
+
+static bool compiles(const char *pattern, unsigned flags)
+{
+	hs_database_t *db = NULL;
+	hs_compile_error_t *cerr = NULL;
+
+	if (hs_compile(pattern, flags, HS_MODE_BLOCK, NULL, &db, &cerr) !=
+	    HS_SUCCESS) {
+		hs_free_compile_error(cerr);
+		return false;
+	}
+	hs_free_database(db);
+	return true;
+}
+
+void prefilter_classify(struct regex *re)
+{
+	if (re->hs != HSM_UNKNOWN)
+		return;
+	if (pcre_only_syntax(re->pattern))
+		re->hs = HSM_NONE;
+	else if (compiles(re->pattern, base_flags(re)))
+		re->hs = HSM_EXACT;
+	else if (compiles(re->pattern, base_flags(re) | HS_FLAG_PREFILTER))
+		re->hs = HSM_PREFILTER;
+	else
+		re->hs = HSM_NONE;
+}
+
+void pfdb_add(struct pfdb *db, struct regex *re)
+{
+	prefilter_classify(re);
+	if (re->hs == HSM_NONE)
+		return;
+	for (size_t i = 0; i < db->n; i++)
+		if (db->pats[i] == re)
+			return;
+	if (db->n == db->cap) {
+		db->cap = db->cap ? db->cap * 2 : 8;
+		db->pats = xreallocarray(db->pats, db->cap, sizeof(*db->pats));
+	}
+	db->pats[db->n++] = re;
+}
+
+int pfdb_compile(struct pfdb *db, hs_scratch_t **scratch, struct bw_error *err)
+{
+	const char **exprs = NULL;
+	unsigned *flags = NULL, *ids = NULL;
+	hs_compile_error_t *cerr = NULL;
+	int ret = -1;
+
+	if (db->n == 0 || db->db != NULL)
+		return 0;
+	exprs = xcalloc(db->n, sizeof(*exprs));
+	flags = xcalloc(db->n, sizeof(*flags));
+	ids = xcalloc(db->n, sizeof(*ids));
+	for (size_t i = 0; i < db->n; i++) {
+		exprs[i] = db->pats[i]->pattern;
+		flags[i] = base_flags(db->pats[i]);
+		if (db->pats[i]->hs == HSM_PREFILTER)
+			flags[i] |= HS_FLAG_PREFILTER;
+		ids[i] = (unsigned)i;
+	}
+	if (hs_compile_multi(exprs, flags, ids, (unsigned)db->n, HS_MODE_BLOCK,
+	                     NULL, &db->db, &cerr) != HS_SUCCESS) {
+		/* Each pattern compiled alone; together they do not (too big):
+		 * leave them all to PCRE2 rather than refuse the rules. */
+		hs_free_compile_error(cerr);
+		for (size_t i = 0; i < db->n; i++)
+			db->pats[i]->hs = HSM_NONE;
+		db->n = 0;
+		db->db = NULL;
+		ret = 0;
+		goto out;
+	}
+	if (hs_alloc_scratch(db->db, scratch) != HS_SUCCESS) {
+		bw_error_set(err, NULL, 0, "cannot allocate Hyperscan scratch");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(exprs);
+	free(flags);
+	free(ids);
+	return ret;
+}
+
+void pfdb_free(struct pfdb *db)
+{
+	hs_free_database(db->db);
+	free(db->pats);
+	memset(db, 0, sizeof(*db));
+}
+
+static int on_hit(unsigned id, unsigned long long from, unsigned long long to,
+                  unsigned fl, void *ctx)
+{
+	struct pfdb *db = ctx;
+
+	(void)from;
+	(void)to;
+	(void)fl;
+	db->pats[id]->hit_gen = db->gen;
+	return 0;
+}
+
+void pfdb_scan(struct pfdb *db, hs_scratch_t *scratch, const char *p,
+               size_t len, uint64_t gen)
+{
+	if (db->gen == gen)
+		return;
+	db->gen = gen;
+	db->failed = false;
+	if (db->db == NULL)
+		return;
+	if (len > UINT_MAX)
+		len = UINT_MAX;
+	/* An error (none expected: scratch is sized for every database)
+	 * leaves the answer unknown: mark every pattern as hit and set
+	 * failed, so that PCRE2 decides for each. */
+	db->failed = hs_scan(db->db, p != NULL ? p : "", (unsigned)len, 0,
+	                     scratch, on_hit, db) != HS_SUCCESS;
+	if (db->failed)
+		for (size_t i = 0; i < db->n; i++)
+			db->pats[i]->hit_gen = gen;
+}
