@@ -141,9 +141,11 @@ struct agentconf *agentconf_load(const char *path, struct bw_error *err)
 	const config_setting_t *root;
 	static char hostname[HOST_NAME_MAX + 1];
 
-	c->path = xstrdup(path);
+	c->path = xstrdup(path != NULL ? path : "(defaults)");
 	c->max_line = DEFAULT_MAX_LINE;
-	if (bw_cfg_read_file(&c->cfg, path, NULL, err) < 0) {
+	if (path == NULL)
+		config_init(&c->cfg); /* no file: every default, no site facts */
+	else if (bw_cfg_read_file(&c->cfg, path, NULL, err) < 0) {
 		free(c->path);
 		free(c);
 		return NULL;

@@ -35,8 +35,8 @@ struct agentconf {
 	struct agg_config agg;
 };
 
-/* Load and check path. Returns NULL with err at file:line. Caller owns the
- * result. */
+/* Load and check path; path NULL gives every default and no site facts.
+ * Returns NULL with err at file:line. Caller owns the result. */
 struct agentconf *agentconf_load(const char *path, struct bw_error *err) BW_WUR;
 void agentconf_destroy(struct agentconf **c);
 

@@ -225,7 +225,7 @@ static int run_replay(const struct options *o, int argc, char **argv)
 	conf = o->config ? load_config(o->config) : NULL;
 	if (conf == NULL) {
 		/* No config: defaults, no site facts. */
-		conf = agentconf_load("/dev/null", &err);
+		conf = agentconf_load(NULL, &err);
 		if (conf == NULL)
 			fatalx("%s", bw_error_str(&err, msg, sizeof(msg)));
 	}

@@ -52,18 +52,24 @@ void parser_set_reference_time(struct parser *p, int64_t ref_us);
 
 /*
  * Parse one line (without its newline; may contain NUL bytes and invalid
- * UTF-8). Returns 1 when *ev holds an event, 0 when the line produced none
- * (not relevant, or held for continuation lines), -1 when the line is
- * malformed, with err saying why (no file:line: the caller adds them).
- * The caller fills ev->ref and ev->raw itself for the line it passed; for
- * an event completed from held lines, the parser sets ev->ref.number and
- * ev->ref.offset to those of the event's first line and ev->raw to its
- * text.
+ * UTF-8; a trailing CR is dropped). Returns 1 when *ev holds an event, 0
+ * when the line produced none (not relevant, empty, or held for
+ * continuation lines), -1 when the line is malformed, with err saying why
+ * (no file:line: the caller adds them).
+ *
+ * The event is reset here except ev->ref and ev->raw: the caller sets
+ * ev->ref (file, offset, number) for the line BEFORE the call (ev->raw may
+ * be left NULL). An event of this very line keeps them (raw still NULL: the
+ * caller points it at the line). An event completed from held lines comes
+ * back with ev->ref and ev->raw of its own first line (raw: all its lines,
+ * joined by '\n', in the parser's memory) - so a parser that holds lines
+ * (postgres) can only report the right ref if it was given before.
  */
 int parser_parse(struct parser *p, const char *line, size_t len,
 		 struct bw_event *ev, struct bw_error *err) BW_WUR;
 
-/* Hand over a held event, if any: returns 1 and fills *ev, or 0. */
+/* Hand over a held event, if any: returns 1 and fills *ev (ref and raw of
+ * its first line included), or 0. */
 int parser_flush(struct parser *p, struct bw_event *ev);
 
 const struct parser_stats *parser_get_stats(const struct parser *p);

@@ -73,12 +73,12 @@ static const char *const default_rule_paths[] = {
 	"/etc/breachwatch/rules.d",
 };
 
-struct pipeline *pipeline_new(const struct agentconf *conf,
-			      const char *const *rule_paths,
-			      size_t n_rule_paths, agg_emit_fn emit, void *arg,
-			      struct bw_error *err)
+/* A compiled ruleset from the config's site facts and the rule paths. */
+static struct rules *build_rules(const struct agentconf *conf,
+				 const char *const *rule_paths,
+				 size_t n_rule_paths, struct bw_error *err)
 {
-	struct pipeline *p = xcalloc(1, sizeof(*p));
+	struct rules *r = rules_new();
 	bool defaults = false;
 
 	if (n_rule_paths == 0 && conf->n_rules > 0) {
@@ -90,19 +90,42 @@ struct pipeline *pipeline_new(const struct agentconf *conf,
 		n_rule_paths = 2;
 		defaults = true;
 	}
-	p->rules = rules_new();
-	if (conf->site != NULL && rules_load_site(p->rules, conf->site, err) < 0)
-		goto fail;
-	if (pipeline_load_rules(p->rules, rule_paths, n_rule_paths, defaults,
-				err) < 0)
-		goto fail;
-	if (rules_compile(p->rules, err) < 0)
-		goto fail;
+	if ((conf->site != NULL && rules_load_site(r, conf->site, err) < 0) ||
+	    pipeline_load_rules(r, rule_paths, n_rule_paths, defaults, err) < 0 ||
+	    rules_compile(r, err) < 0) {
+		rules_destroy(&r);
+		return NULL;
+	}
+	return r;
+}
+
+struct pipeline *pipeline_new(const struct agentconf *conf,
+			      const char *const *rule_paths,
+			      size_t n_rule_paths, agg_emit_fn emit, void *arg,
+			      struct bw_error *err)
+{
+	struct pipeline *p;
+	struct rules *r = build_rules(conf, rule_paths, n_rule_paths, err);
+
+	if (r == NULL)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	p->rules = r;
 	p->agg = agg_new(&conf->agg, emit, arg);
 	return p;
-fail:
-	pipeline_destroy(&p);
-	return NULL;
+}
+
+int pipeline_reload(struct pipeline *p, const struct agentconf *conf,
+		    const char *const *rule_paths, size_t n_rule_paths,
+		    struct bw_error *err)
+{
+	struct rules *r = build_rules(conf, rule_paths, n_rule_paths, err);
+
+	if (r == NULL)
+		return -1;
+	rules_destroy(&p->rules);
+	p->rules = r;
+	return 0;
 }
 
 void pipeline_destroy(struct pipeline **pp)

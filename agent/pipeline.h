@@ -27,6 +27,13 @@ struct pipeline *pipeline_new(const struct agentconf *conf,
 			      struct bw_error *err) BW_WUR;
 void pipeline_destroy(struct pipeline **p);
 
+/* Replace the rules with those of conf and rule_paths (as pipeline_new),
+ * keeping the active incidents. On an error the old rules stay and -1 is
+ * returned with err. Window state starts afresh with the new rules. */
+int pipeline_reload(struct pipeline *p, const struct agentconf *conf,
+		    const char *const *rule_paths, size_t n_rule_paths,
+		    struct bw_error *err) BW_WUR;
+
 /* Feed one event (event time drives windows and revisions). */
 void pipeline_event(struct pipeline *p, const struct bw_event *ev);
 /* Advance time with no event (live mode idle ticks). */

@@ -5,36 +5,30 @@
 #ifndef BW_REPLAY_H
 #define BW_REPLAY_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 #include "config.h"
 #include "pipeline.h"
-
-/* Per-input counts after a replay. */
-struct replay_counts {
-	uint64_t lines, events, ignored, rejected, truncated;
-};
+#include "source.h"
 
 struct replay_input {
 	const char *type; /* "nginx", ... */
 	const char *path;
-	struct replay_counts counts; /* filled by replay_run */
+	struct source_counts counts; /* filled by replay_run */
 };
 
 /*
  * Replay inputs (each TYPE:PATH, parser options from the config's first
- * input of that type) through p, merging events in time order. Malformed
- * lines are counted and reported (rate-limited) with file:line. Returns 0,
- * or -1 when an input cannot be opened or read (err says which); events
- * already fed stay fed.
+ * input of that type) through p, merging events in time order, then flush
+ * p so every incident gets its final revision. Malformed lines are counted
+ * and reported (rate-limited) with file:line. Returns 0, or -1 when an input
+ * cannot be opened or read (err says which); events already fed stay fed.
  */
 int replay_run(const struct agentconf *conf, struct pipeline *p,
 	       struct replay_input *inputs, size_t n, struct bw_error *err) BW_WUR;
 
-/* Split "TYPE:PATH" into its parts (type borrowed into a static-free
- * caller buffer). Returns -1 if there is no known TYPE before a ':'. */
+/* Split arg "TYPE:PATH" in place into out. Returns -1 when there is no
+ * known TYPE before a ':'. */
 int replay_parse_input(char *arg, struct replay_input *out) BW_WUR;
 
 #endif

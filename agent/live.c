@@ -1,0 +1,293 @@
+/*
+ * live.c - live mode: follow the configured inputs (see live.h).
+ *
+ * One poll loop over the follower's inotify fd and a signalfd, with a tick
+ * every second: re-check files (rotation, copytruncate), hand over
+ * statements a parser holds once its input has been idle, advance the
+ * pipeline's clock, and every few seconds save read positions.
+ */
+#include "live.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/bwtime.h"
+#include "../common/log.h"
+#include "../common/xmalloc.h"
+#include "config.h"
+#include "output.h"
+#include "pipeline.h"
+#include "source.h"
+#include "tail.h"
+
+#define TICK_MS 1000
+#define CHECKPOINT_EVERY_US (5 * 1000000LL)
+/* A held multi-line statement is handed over after this much quiet. */
+#define IDLE_FLUSH_US 1000000LL
+
+struct live_input {
+	struct source src;
+	int64_t last_line_us; /* monotonic */
+};
+
+struct live {
+	const char *config_path;
+	const char *const *rule_paths;
+	size_t n_rule_paths;
+	struct agentconf *conf;
+	struct pipeline *pipeline;
+	struct tail *tail;
+	struct live_input *inputs;
+	size_t n_inputs;
+	struct bw_event ev;
+};
+
+static void on_revision(const struct bw_incident *inc, void *arg)
+{
+	(void)arg;
+	output_incident(stdout, inc, OUTPUT_JSON);
+	fflush(stdout);
+}
+
+static void on_line(void *arg, size_t idx, const struct lines_line *ln)
+{
+	struct live *lv = arg;
+	struct live_input *in = &lv->inputs[idx];
+
+	in->last_line_us = bw_mono_us();
+	if (source_line(&in->src, ln, &lv->ev) == 1)
+		pipeline_event(lv->pipeline, &lv->ev);
+}
+
+static void on_notice(void *arg, size_t idx, const char *path,
+		      enum tail_notice kind, int errnum)
+{
+	(void)arg;
+	(void)idx;
+	if (path == NULL)
+		path = "all inputs";
+	if (errnum != 0)
+		log_warnx("%s: %s: %s", path, tail_notice_str(kind),
+			  strerror(errnum));
+	else if (kind == TAIL_NOTICE_MISSING || kind == TAIL_NOTICE_OVERFLOW ||
+		 kind == TAIL_NOTICE_NOT_REGULAR)
+		log_warnx("%s: %s", path, tail_notice_str(kind));
+	else
+		log_info("%s: %s", path, tail_notice_str(kind));
+}
+
+/* Hand over statements held by parsers of inputs idle for a while. */
+static void flush_idle(struct live *lv, int64_t mono)
+{
+	for (size_t i = 0; i < lv->n_inputs; i++) {
+		struct live_input *in = &lv->inputs[i];
+
+		if (mono - in->last_line_us < IDLE_FLUSH_US)
+			continue;
+		if (source_flush(&in->src, &lv->ev) == 1)
+			pipeline_event(lv->pipeline, &lv->ev);
+	}
+}
+
+static void reload(struct live *lv)
+{
+	struct agentconf *conf;
+	struct bw_error err;
+	char msg[1024];
+
+	conf = agentconf_load(lv->config_path, &err);
+	if (conf == NULL) {
+		log_warnx("reload: %s; keeping the running rules",
+			  bw_error_str(&err, msg, sizeof(msg)));
+		return;
+	}
+	if (pipeline_reload(lv->pipeline, conf, lv->rule_paths,
+			    lv->n_rule_paths, &err) < 0) {
+		log_warnx("reload: %s; keeping the running rules",
+			  bw_error_str(&err, msg, sizeof(msg)));
+		agentconf_destroy(&conf);
+		return;
+	}
+	/* Inputs are not re-read: their options stay those of the start. */
+	log_info("reload: %zu rules", pipeline_rule_count(lv->pipeline));
+	agentconf_destroy(&conf);
+}
+
+static int setup_inputs(struct live *lv, struct bw_error *err)
+{
+	const struct agentconf *c = lv->conf;
+	struct tail_options topt = TAIL_OPTIONS_DEFAULT;
+	char *checkpoint = xasprintf("%s/positions", c->state_dir);
+	int rc = -1;
+
+	if (mkdir(c->state_dir, 0750) < 0 && errno != EEXIST) {
+		bw_error_set(err, c->state_dir, 0, "%s", strerror(errno));
+		goto out;
+	}
+	topt.max_line = c->max_line;
+	topt.checkpoint = checkpoint;
+	topt.on_line = on_line;
+	topt.on_notice = on_notice;
+	lv->tail = tail_new(&topt, err);
+	if (lv->tail == NULL)
+		goto out;
+	lv->inputs = xcalloc(c->n_inputs, sizeof(*lv->inputs));
+	for (size_t i = 0; i < c->n_inputs; i++) {
+		const struct agentconf_input *ci = &c->inputs[i];
+
+		if (source_init(&lv->inputs[i].src, ci->type, ci->path, ci->opts,
+				err) < 0)
+			goto out;
+		lv->n_inputs++;
+		if (tail_add(lv->tail, ci->path,
+			     ci->start_at_end ? TAIL_START_END
+					      : TAIL_START_BEGINNING,
+			     lv, err) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(checkpoint);
+	return rc;
+}
+
+static int signal_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		fatal("sigprocmask");
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Returns 1 to stop, 0 to go on. */
+static int handle_signals(struct live *lv, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(lv);
+			continue;
+		}
+		log_info("signal %u: stopping", si.ssi_signo);
+		return 1;
+	}
+	return 0;
+}
+
+static void checkpoint(struct live *lv)
+{
+	struct bw_error err;
+	char msg[1024];
+
+	if (tail_checkpoint(lv->tail, &err) < 0)
+		log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
+}
+
+static int loop(struct live *lv, int sfd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = tail_fd(lv->tail), .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+	};
+	int64_t next_tick = 0, next_checkpoint = 0;
+	struct bw_error err;
+	char msg[1024];
+	int more = 1;
+
+	for (;;) {
+		int64_t mono;
+		int rc = poll(pfd, 2, more ? 0 : TICK_MS);
+
+		if (rc < 0 && errno != EINTR) {
+			log_warn("poll");
+			return 1;
+		}
+		if (pfd[1].revents & POLLIN && handle_signals(lv, sfd))
+			return 0;
+		more = tail_process(lv->tail, &err);
+		if (more < 0)
+			goto fail;
+		mono = bw_mono_us();
+		if (mono >= next_tick) {
+			int polled = tail_poll(lv->tail, &err);
+
+			if (polled < 0)
+				goto fail;
+			more |= polled;
+			flush_idle(lv, mono);
+			pipeline_tick(lv->pipeline, bw_now_us());
+			next_tick = mono + TICK_MS * 1000LL;
+		}
+		if (mono >= next_checkpoint) {
+			checkpoint(lv);
+			next_checkpoint = mono + CHECKPOINT_EVERY_US;
+		}
+	}
+fail:
+	log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
+	return 1;
+}
+
+int live_run(const char *config_path, const char *const *rule_paths,
+	     size_t n_rule_paths)
+{
+	struct live lv = { .config_path = config_path,
+			   .rule_paths = rule_paths,
+			   .n_rule_paths = n_rule_paths };
+	struct bw_error err;
+	char msg[1024];
+	int sfd, status = 2;
+
+	lv.conf = agentconf_load(config_path, &err);
+	if (lv.conf == NULL)
+		goto fail;
+	lv.pipeline = pipeline_new(lv.conf, rule_paths, n_rule_paths,
+				   on_revision, &lv, &err);
+	if (lv.pipeline == NULL)
+		goto fail;
+	if (lv.conf->n_inputs == 0) {
+		bw_error_set(&err, config_path, 0, "no inputs to follow");
+		goto fail;
+	}
+	if (setup_inputs(&lv, &err) < 0)
+		goto fail;
+	sfd = signal_fd();
+	if (sfd < 0)
+		fatal("signalfd");
+	log_info("following %zu inputs with %zu rules as %s", lv.n_inputs,
+		 pipeline_rule_count(lv.pipeline), lv.conf->name);
+
+	status = loop(&lv, sfd);
+
+	/* Statements still held, then every incident's last revision. */
+	for (size_t i = 0; i < lv.n_inputs; i++)
+		if (source_flush(&lv.inputs[i].src, &lv.ev) == 1)
+			pipeline_event(lv.pipeline, &lv.ev);
+	pipeline_flush(lv.pipeline);
+	checkpoint(&lv);
+	close(sfd);
+	goto out;
+fail:
+	log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
+out:
+	for (size_t i = 0; i < lv.n_inputs; i++)
+		source_fini(&lv.inputs[i].src);
+	free(lv.inputs);
+	tail_destroy(&lv.tail);
+	pipeline_destroy(&lv.pipeline);
+	agentconf_destroy(&lv.conf);
+	return status;
+}

@@ -1,0 +1,19 @@
+/*
+ * live.h - live mode: follow the configured inputs and report incidents.
+ */
+#ifndef BW_LIVE_H
+#define BW_LIVE_H
+
+#include <stddef.h>
+
+/*
+ * Load the config at path and its rules, follow every input (inotify, with
+ * checkpoints in agent.state_dir), print each incident revision as a JSON
+ * line on stdout until SIGTERM or SIGINT. SIGHUP reloads the rules, keeping
+ * the old ones when the new ones have an error. Returns the exit status:
+ * 0 after a clean stop, 1 on a runtime error, 2 on a bad configuration.
+ */
+int live_run(const char *config_path, const char *const *rule_paths,
+	     size_t n_rule_paths);
+
+#endif
