@@ -8,8 +8,10 @@
 
 #include "../common/bwtime.h"
 
-/* Customers listed by name in text output before "and N more". */
+/* Customers listed by name in text output before "and N more", and
+ * evidence lines shown (the JSON form carries every one kept). */
 #define TEXT_MAX_CUSTOMERS 12
+#define TEXT_MAX_EVIDENCE 5
 
 int output_format_parse(const char *s, enum output_format *out)
 {
@@ -22,10 +24,18 @@ int output_format_parse(const char *s, enum output_format *out)
 	return 0;
 }
 
+static const char *plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* An incident for a person: what, who, whose data, and a few lines of the
+ * evidence. */
 static void print_text(FILE *f, const struct bw_incident *inc)
 {
 	char t1[40], t2[40];
 	const char *sev = bw_severity_name(inc->severity);
+	uint64_t more;
 
 	fprintf(f, "== %s incident %s (revision %u%s)\n", sev ? sev : "?",
 		inc->id, inc->revision, inc->closed ? ", closed" : "");
@@ -33,10 +43,11 @@ static void print_text(FILE *f, const struct bw_incident *inc)
 	if (inc->summary != NULL && strcmp(inc->summary, inc->title) != 0)
 		fprintf(f, "   %s\n", inc->summary);
 	fprintf(f, "   rule      %s (%s)\n", inc->rule, inc->category);
-	fprintf(f, "   seen      %s .. %s, %llu events, on %s\n",
+	fprintf(f, "   seen      %s .. %s, %llu %s, on %s\n",
 		bw_time_format(inc->first_seen_us, t1, sizeof(t1)),
 		bw_time_format(inc->last_seen_us, t2, sizeof(t2)),
-		(unsigned long long)inc->event_count, inc->host);
+		(unsigned long long)inc->event_count,
+		plural(inc->event_count, "event", "events"), inc->host);
 	if (inc->n_actor > 0) {
 		fprintf(f, "   actor    ");
 		for (size_t i = 0; i < inc->n_actor; i++)
@@ -44,14 +55,20 @@ static void print_text(FILE *f, const struct bw_incident *inc)
 				inc->actor[i].value);
 		fprintf(f, "\n");
 	}
-	fprintf(f, "   customers %zu%s", inc->n_customers,
-		inc->affected_unknown ? " named (scope not fully known)" : "");
+	if (inc->n_customers == 0)
+		fprintf(f, "   customers none named%s\n",
+			inc->affected_unknown ? "; who is affected is not known"
+					      : "");
+	else
+		fprintf(f, "   customers %zu%s", inc->n_customers,
+			inc->affected_unknown ? " named, maybe more" : "");
 	for (size_t i = 0; i < inc->n_customers && i < TEXT_MAX_CUSTOMERS; i++)
 		fprintf(f, "%s%s", i == 0 ? ": " : ", ", inc->customers[i]);
 	if (inc->n_customers > TEXT_MAX_CUSTOMERS)
 		fprintf(f, " and %zu more",
 			inc->n_customers - TEXT_MAX_CUSTOMERS);
-	fprintf(f, "\n");
+	if (inc->n_customers > 0)
+		fprintf(f, "\n");
 	if (inc->n_data_kinds > 0) {
 		fprintf(f, "   data     ");
 		for (size_t i = 0; i < inc->n_data_kinds; i++)
@@ -61,12 +78,15 @@ static void print_text(FILE *f, const struct bw_incident *inc)
 	fprintf(f, "   notify    %s\n",
 		inc->notify_customers ? "customers and security team"
 				      : "security team");
-	for (size_t i = 0; i < inc->n_evidence; i++)
+	for (size_t i = 0; i < inc->n_evidence && i < TEXT_MAX_EVIDENCE; i++)
 		fprintf(f, "   evidence  %s  %s\n", inc->evidence[i].ref,
 			inc->evidence[i].excerpt);
-	if (inc->evidence_omitted > 0)
-		fprintf(f, "   evidence  ... %llu more events not kept\n",
-			(unsigned long long)inc->evidence_omitted);
+	more = inc->evidence_omitted;
+	if (inc->n_evidence > TEXT_MAX_EVIDENCE)
+		more += inc->n_evidence - TEXT_MAX_EVIDENCE;
+	if (more > 0)
+		fprintf(f, "   evidence  ... and %llu more %s\n",
+			(unsigned long long)more, plural(more, "event", "events"));
 	for (size_t i = 0; i < inc->n_steps; i++)
 		fprintf(f, "   contain   %s: %s %s\n", inc->steps[i].action,
 			inc->steps[i].status, inc->steps[i].detail);

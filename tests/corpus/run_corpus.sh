@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Replay every log of the shared corpus through every parser type with the
-# default ruleset and tests/corpus/agent.conf: the agent must exit 0 (no crash, no sanitizer report),
-# read every line (its count must equal the file's), and print its counts.
+# default ruleset and tests/corpus/agent.conf: the agent must exit 0 (no
+# crash, no sanitizer report), read every line of every file (its count must
+# equal the file's), and print its counts of parsed and rejected lines.
 #
 #   run_corpus.sh AGENT RULES_DIR CONFIG CORPUS_DIR
 set -uo pipefail
@@ -30,28 +31,34 @@ if [ -f "$corpus/logs/db/pgbadger-pg-syslog.1.bz2" ]; then
 	files+=("$tmp/pgbadger-pg-syslog.1.log")
 fi
 
-for f in "${files[@]}"; do
-	want=$(count_lines "$f")
-	for type in nginx apache json sshd postgres; do
+# One agent per parser type reads every file (each file one input); its
+# summary has a line per input, which is checked against the file.
+for type in nginx apache json sshd postgres; do
+	out="$tmp/out" err="$tmp/err"
+	args=()
+	for f in "${files[@]}"; do args+=("$type:$f"); done
+	"$agent" --replay --config "$site" --rules "$rules" "${args[@]}" >"$out" 2>"$err"
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		echo "FAIL $type: exit status $rc"
+		tail -n 20 "$err"
+		fail=$((fail + ${#files[@]}))
+		runs=$((runs + ${#files[@]}))
+		continue
+	fi
+	for f in "${files[@]}"; do
 		runs=$((runs + 1))
-		out="$tmp/out" err="$tmp/err"
-		"$agent" --replay --config "$site" --rules "$rules" "$type:$f" >"$out" 2>"$err"
-		rc=$?
-		summary=$(grep -E "^breachwatch-agent: $type:" "$err" | head -n 1)
-		if [ $rc -ne 0 ]; then
-			echo "FAIL $type:$f: exit status $rc"
-			tail -n 20 "$err"
-			fail=$((fail + 1))
-			continue
-		fi
+		want=$(count_lines "$f")
+		summary=$(grep -F "breachwatch-agent: $type:$f: " "$err" | head -n 1)
 		got=$(sed -nE 's/.*: ([0-9]+) lines,.*/\1/p' <<<"$summary")
 		if [ "$got" != "$want" ]; then
-			echo "FAIL $type:$f: read $got lines, the file has $want"
+			echo "FAIL $type:$f: read ${got:-no} lines, the file has $want"
 			fail=$((fail + 1))
 			continue
 		fi
-		echo "ok   ${summary#breachwatch-agent: }, $(wc -l <"$out") incidents"
+		echo "ok   ${summary#breachwatch-agent: }"
 	done
+	echo "     $type: $(wc -l <"$out") incidents; $(tail -n 1 "$err")"
 done
 echo "$((runs - fail)) passed, $fail failed"
 [ $fail -eq 0 ]
