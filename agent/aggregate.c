@@ -44,6 +44,7 @@
 #include "../common/event.h"
 #include "../common/mask.h"
 #include "../common/xmalloc.h"
+#include "../common/utf8.h"
 
 #define DEFAULT_QUIET_US      (30 * 60 * INT64_C(1000000))
 #define DEFAULT_INTERVAL_US   (10 * INT64_C(1000000))
@@ -174,39 +175,6 @@ static uint64_t sat_addu(uint64_t x, uint64_t y)
  * Cleaning strings taken from events.
  */
 
-/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n, k;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /*
  * Copy p[0..len) with control bytes and invalid UTF-8 shown as "\xNN",
  * keeping whole characters and escapes only, at most max bytes. *cut says
@@ -223,7 +191,7 @@ static char *clean(const char *p, size_t len, size_t max, bool *cut)
 	size = len < max / 4 ? len * 4 : max;
 	out = xmalloc(size + 1);
 	for (i = 0; i < len; i += cl) {
-		cl = utf8_len(s + i, len - i);
+		cl = bw_utf8_len(s + i, len - i);
 		if (cl == 0 || s[i] < 0x20 || s[i] == 0x7f) {
 			if (n + 4 > size)
 				break;

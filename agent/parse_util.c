@@ -184,31 +184,6 @@ const char *parse_util_rfind(const char *p, size_t len, const char *needle,
 	}
 }
 
-/* 1..12 for "Jan".."Dec", or 0. */
-static int month_num(const char *p)
-{
-	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	int i;
-
-	for (i = 0; i < 12; i++)
-		if (memcmp(p, names + 3 * i, 3) == 0)
-			return i + 1;
-	return 0;
-}
-
-/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* The next space-delimited token of [*pp, end); *pp moves past it and one
  * space. Returns false when there is none. */
 static bool next_token(const char **pp, const char *end, struct bw_str *tok)
@@ -319,11 +294,11 @@ int parse_util_syslog(const char *line, size_t len, const struct bw_tz *tz,
 			memcpy(buf, p, 15);
 			n = 15;
 		}
-		mon = month_num(buf);
+		mon = bw_month_abbr(buf);
 		if (year > 0 && mon > 0)
-			ref = (days_from_civil(year, mon, 15) * 86400 + 43200) *
+			ref = (bw_days_from_civil(year, mon, 15) * 86400 + 43200) *
 			      (int64_t)1000000;
-		if (mon == 0 ||
+		if (mon < 0 ||
 		    bw_time_parse_syslog(buf, 15, tz, ref, &h->ts_us) != 0)
 			return bw_error_set(err, NULL, 0,
 			                    "bad syslog timestamp");

@@ -17,7 +17,7 @@
 #define US_PER_S INT64_C(1000000)
 #define EPOCH_DIGITS_MAX 12 /* seconds up to year 33658 */
 
-static int64_t floor_div(int64_t a, int64_t b)
+int64_t bw_floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 
@@ -26,17 +26,17 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return q;
 }
 
-static bool is_leap(int64_t y)
+bool bw_is_leap(int64_t y)
 {
 	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
-static int days_in_month(int64_t y, int m)
+int bw_days_in_month(int64_t y, int m)
 {
 	static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30,
 					  31, 31, 30, 31, 30, 31};
 
-	if (m == 2 && is_leap(y))
+	if (m == 2 && bw_is_leap(y))
 		return 29;
 	return mdays[m - 1];
 }
@@ -53,7 +53,7 @@ int64_t bw_days_from_civil(int64_t y, int m, int d)
 
 	if (m <= 2)
 		y--;
-	era = floor_div(y, 400);
+	era = bw_floor_div(y, 400);
 	yoe = y - era * 400;
 	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
 	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
@@ -64,7 +64,7 @@ void bw_civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 {
 	int64_t z = days + 719468, era, doe, yoe, doy, mp;
 
-	era = floor_div(z, 146097);
+	era = bw_floor_div(z, 146097);
 	doe = z - era * 146097;
 	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
 	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -91,8 +91,7 @@ static int dig4(const char *p)
 	return hi * 100 + lo;
 }
 
-/* "Jan".."Dec" to 1..12, or -1. Case-sensitive, as every logger writes it. */
-static int month_num(const char *p)
+int bw_month_abbr(const char *p)
 {
 	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	int i;
@@ -111,7 +110,7 @@ static int civil_seconds(int y, int mon, int d, int h, int mi, int s,
 			 int max_sec, int64_t *out)
 {
 	if (y < 0 || mon < 1 || mon > 12 || d < 1 ||
-	    d > days_in_month(y, mon) || h < 0 || h > 23 || mi < 0 ||
+	    d > bw_days_in_month(y, mon) || h < 0 || h > 23 || mi < 0 ||
 	    mi > 59 || s < 0 || s > max_sec)
 		return -1;
 	*out = bw_days_from_civil(y, mon, d) * 86400 + h * 3600 + mi * 60 + s;
@@ -189,7 +188,7 @@ int bw_time_parse_clf(const char *s, size_t len, int64_t *out_us)
 	    s[14] != ':' || s[17] != ':' || s[20] != ' ' ||
 	    (s[21] != '+' && s[21] != '-'))
 		return -1;
-	if (civil_seconds(dig4(s + 7), month_num(s + 3), dig2(s), dig2(s + 12),
+	if (civil_seconds(dig4(s + 7), bw_month_abbr(s + 3), dig2(s), dig2(s + 12),
 			  dig2(s + 15), dig2(s + 18), 59, &t) != 0)
 		return -1;
 	oh = dig2(s + 22);
@@ -244,7 +243,7 @@ int bw_time_parse_syslog(const char *s, size_t len, const struct bw_tz *tz,
 	if (len != 15 || s[3] != ' ' || s[6] != ' ' || s[9] != ':' ||
 	    s[12] != ':')
 		return -1;
-	mon = month_num(s);
+	mon = bw_month_abbr(s);
 	if (s[4] == ' ')
 		d = s[5] >= '1' && s[5] <= '9' ? s[5] - '0' : -1;
 	else
@@ -257,11 +256,11 @@ int bw_time_parse_syslog(const char *s, size_t len, const struct bw_tz *tz,
 		return -1;
 
 	/* The latest year that puts the stamp at most a month after ref. */
-	ref_s = floor_div(ref_us, US_PER_S);
+	ref_s = bw_floor_div(ref_us, US_PER_S);
 	ref_local = ref_s + (tz != NULL ? bw_tz_offset(tz, ref_us) : 0);
-	bw_civil_from_days(floor_div(ref_local, 86400), &ref_year, &rm, &rd);
+	bw_civil_from_days(bw_floor_div(ref_local, 86400), &ref_year, &rm, &rd);
 	for (y = ref_year + 1; y >= ref_year - 8; y--) {
-		if (d > days_in_month(y, mon))
+		if (d > bw_days_in_month(y, mon))
 			continue; /* Feb 29 outside a leap year */
 		local = bw_days_from_civil(y, mon, d) * 86400 + h * 3600 +
 			mi * 60 + sec;
@@ -351,13 +350,13 @@ int bw_time_parse_epoch(const char *s, size_t len, int64_t *out_us)
 
 const char *bw_time_format(int64_t us, char *buf, size_t size)
 {
-	int64_t sec = floor_div(us, US_PER_S), days, y;
+	int64_t sec = bw_floor_div(us, US_PER_S), days, y;
 	int64_t frac = us - sec * US_PER_S, rem;
 	int m, d;
 
 	if (size == 0)
 		return buf;
-	days = floor_div(sec, 86400);
+	days = bw_floor_div(sec, 86400);
 	rem = sec - days * 86400;
 	bw_civil_from_days(days, &y, &m, &d);
 	if (frac != 0)

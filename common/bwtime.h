@@ -10,6 +10,7 @@
 #define BW_BWTIME_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -63,6 +64,15 @@ int64_t bw_mono_us(void);
  * 1-31, not checked), and back. Integer arithmetic, any year. */
 int64_t bw_days_from_civil(int64_t y, int m, int d);
 void bw_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
+/* Calendar arithmetic shared by the time parsers and the zone code:
+ * division rounding toward negative infinity (b > 0), Gregorian leap years,
+ * the days of month m (1-12) of year y, and "Jan".."Dec" (case-sensitive, as
+ * every logger writes it; three bytes are read) to 1..12, or -1. */
+int64_t bw_floor_div(int64_t a, int64_t b);
+bool bw_is_leap(int64_t y);
+int bw_days_in_month(int64_t y, int m);
+int bw_month_abbr(const char *p);
 
 /*
  * Time zones, read from the system's TZif files (/usr/share/zoneinfo), so

@@ -22,6 +22,7 @@
 
 #include "bwtime.h"
 #include "xmalloc.h"
+#include "utf8.h"
 
 static const char *const severity_names[] = {
     [BW_SEV_LOW] = "low",
@@ -270,39 +271,6 @@ static void jappend(json_t *arr, json_t *value)
 		abort();
 }
 
-/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static json_t *jstr(const char *s)
 {
 	const unsigned char *p;
@@ -321,7 +289,7 @@ static json_t *jstr(const char *s)
 	fixed = xreallocarray(NULL, len + 1, 3);
 	n = 0;
 	for (i = 0; i < len;) {
-		size_t cl = utf8_len(p + i, len - i);
+		size_t cl = bw_utf8_len(p + i, len - i);
 
 		if (cl == 0) {
 			memcpy(fixed + n, "\xef\xbf\xbd", 3);

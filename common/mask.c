@@ -36,6 +36,7 @@
  *    "\xNN"; other valid UTF-8 is copied.
  */
 #include "mask.h"
+#include "utf8.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -537,39 +538,6 @@ static size_t (*const matchers[])(struct out *, const struct in *, size_t) = {
     match_card,
 };
 
-/* Length of the valid UTF-8 sequence at s[0..len), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t len)
-{
-	size_t n, k;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (k = 1; k < n; k++) {
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[k] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 /* Copy one character at in[i]; returns the bytes consumed. */
 static size_t copy_char(struct out *o, const struct in *in, size_t i)
 {
@@ -580,7 +548,7 @@ static size_t copy_char(struct out *o, const struct in *in, size_t i)
 		put(o, (const char *)in->p + i, 1);
 		return 1;
 	}
-	n = c >= 0x80 ? utf8_len(in->p + i, in->len - i) : 0;
+	n = c >= 0x80 ? bw_utf8_len(in->p + i, in->len - i) : 0;
 	/* C1 controls (U+0080..U+009F) are not shown either. */
 	if (n == 0 || (n == 2 && c == 0xc2 && in->p[i + 1] < 0xa0)) {
 		put_escape(o, c);

@@ -73,30 +73,6 @@ struct cursor {
 	size_t len, off;
 };
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-
-	if ((a % b != 0) && ((a < 0) != (b < 0)))
-		q--;
-	return q;
-}
-
-static bool is_leap(int64_t y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int64_t y, int m)
-{
-	static const uint8_t mdays[12] = {31, 28, 31, 30, 31, 30,
-					  31, 31, 30, 31, 30, 31};
-
-	if (m == 2 && is_leap(y))
-		return 29;
-	return mdays[m - 1];
-}
-
 /*
  * POSIX TZ strings.
  */
@@ -249,7 +225,7 @@ static int64_t rule_local(const struct rule *r, int64_t y)
 	switch (r->kind) {
 	case RULE_JULIAN1:
 		days += r->day - 1;
-		if (is_leap(y) && r->day >= 60)
+		if (bw_is_leap(y) && r->day >= 60)
 			days++;
 		break;
 	case RULE_JULIAN0:
@@ -259,7 +235,7 @@ static int64_t rule_local(const struct rule *r, int64_t y)
 		first = bw_days_from_civil(y, r->month, 1);
 		wday = (int)((first + 4) % 7 + 7) % 7; /* 1970-01-01: Thu */
 		day = 1 + (r->day - wday + 7) % 7 + (r->week - 1) * 7;
-		while (day > days_in_month(y, r->month))
+		while (day > bw_days_in_month(y, r->month))
 			day -= 7;
 		days = first + day - 1;
 		break;
@@ -274,7 +250,7 @@ static const struct ttype *posix_type(const struct posix_tz *p, int64_t t)
 
 	if (!p->has_dst)
 		return &p->std;
-	bw_civil_from_days(floor_div(t + p->std.off, 86400), &y, &m, &d);
+	bw_civil_from_days(bw_floor_div(t + p->std.off, 86400), &y, &m, &d);
 	start = rule_local(&p->start, y) - p->std.off;
 	end = rule_local(&p->end, y) - p->dst.off;
 	if (start < end)
@@ -612,7 +588,7 @@ int32_t bw_tz_offset(const struct bw_tz *tz, int64_t utc_us)
 {
 	if (tz == NULL)
 		return 0;
-	return tz_type(tz, floor_div(utc_us, 1000000))->off;
+	return tz_type(tz, bw_floor_div(utc_us, 1000000))->off;
 }
 
 /*
@@ -665,8 +641,8 @@ int64_t bw_tz_local_to_utc_abbr(const struct bw_tz *tz, int64_t local_s,
 void bw_tz_local(const struct bw_tz *tz, int64_t utc_us, int *wday,
 		 int *minute_of_day)
 {
-	int64_t local = floor_div(utc_us, 1000000) + bw_tz_offset(tz, utc_us);
-	int64_t days = floor_div(local, 86400);
+	int64_t local = bw_floor_div(utc_us, 1000000) + bw_tz_offset(tz, utc_us);
+	int64_t days = bw_floor_div(local, 86400);
 
 	*wday = (int)(((days + 4) % 7 + 7) % 7);
 	*minute_of_day = (int)((local - days * 86400) / 60);
