@@ -2,7 +2,7 @@
  * gen_nginx.c - a deterministic nginx `combined` access log of an e-mail
  * service provider's API, for benchmarks.
  *
- *   gen_nginx LINES [SEED] > access.log
+ *   gen_nginx [--fresh-ips] LINES [SEED] > access.log
  *
  * The mix: customers (c1001..c9999, an API principal named as its own
  * customer id) reading their own contacts, messages and profile; web-mail
@@ -10,7 +10,13 @@
  * few attacks the default rules are for (a scraper reading many customers'
  * contact lists, SQL injection probes, a password brute force). Time starts
  * on 2026-11-23 09:00:00 UTC and advances about 1,000 lines per second.
- * The same LINES and SEED always give the same bytes.
+ * The same arguments always give the same bytes.
+ *
+ * Client addresses: each customer has a home address (9 requests in 10)
+ * and roams from a random one otherwise, as people with a desk and a phone
+ * do. --fresh-ips gives every line a new random address instead: the worst
+ * case for state kept per address (a botnet spraying requests), where every
+ * rule keyed by address meets a new key on every line.
  */
 #include <inttypes.h>
 #include <stdint.h>
@@ -34,6 +40,24 @@ static uint64_t rng(void)
 static unsigned pick(unsigned n)
 {
 	return (unsigned)(rng() % n);
+}
+
+/* A public-looking IPv4 address from 64 bits. */
+static void format_ip(char *buf, size_t size, uint64_t h)
+{
+	snprintf(buf, size, "%u.%u.%u.%u", 1 + (unsigned)(h % 223),
+		 (unsigned)((h >> 8) & 0xff), (unsigned)((h >> 16) & 0xff),
+		 1 + (unsigned)((h >> 24) % 254));
+}
+
+/* The customer's home address: fixed per customer (and seed). */
+static void home_ip(char *buf, size_t size, unsigned cust, uint64_t seed)
+{
+	uint64_t z = seed ^ ((uint64_t)cust * 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 31)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 29)) * 0x94d049bb133111ebULL;
+	format_ip(buf, size, z ^ (z >> 32));
 }
 
 static const char *const agents[] = {
@@ -76,16 +100,23 @@ static void line(time_t t, const char *ip, const char *user,
 
 int main(int argc, char **argv)
 {
-	uint64_t n, i;
+	uint64_t n, i, seed;
 	time_t t0 = 1795424400; /* 2026-11-23T09:00:00Z */
 	char ip[32], user[16], path[128];
+	int fresh = 0;
 
+	if (argc > 1 && strcmp(argv[1], "--fresh-ips") == 0) {
+		fresh = 1;
+		argv++;
+		argc--;
+	}
 	if (argc < 2) {
-		fprintf(stderr, "usage: gen_nginx LINES [SEED]\n");
+		fprintf(stderr, "usage: gen_nginx [--fresh-ips] LINES [SEED]\n");
 		return 2;
 	}
 	n = strtoull(argv[1], NULL, 10);
-	rng_state = argc > 2 ? strtoull(argv[2], NULL, 10) : 42;
+	seed = argc > 2 ? strtoull(argv[2], NULL, 10) : 42;
+	rng_state = seed;
 
 	for (i = 0; i < n; i++) {
 		time_t t = t0 + (time_t)(i / 1000);
@@ -93,8 +124,10 @@ int main(int argc, char **argv)
 		unsigned cust = 1001 + pick(8999);
 		const char *agent = agents[pick(6)];
 
-		snprintf(ip, sizeof(ip), "%u.%u.%u.%u", 1 + pick(223),
-			 pick(256), pick(256), 1 + pick(254));
+		if (fresh || pick(10) == 0)
+			format_ip(ip, sizeof(ip), rng());
+		else
+			home_ip(ip, sizeof(ip), cust, seed);
 		snprintf(user, sizeof(user), "c%u", cust);
 		if (r < 2) {
 			/* The scraper: one principal, many customers. */
