@@ -37,6 +37,53 @@ def run(cmd, **kw):
     return dt, usage.ru_maxrss
 
 
+def count_rules(path):
+    """Rules in the default set: the `id = "..."` lines."""
+    n = 0
+    for name in os.listdir(path):
+        if name.endswith(".conf"):
+            with open(os.path.join(path, name)) as f:
+                n += sum(1 for ln in f if ln.strip().startswith("id = "))
+    return n
+
+
+def write_many_rules(path, default_rules, total):
+    """Top the default ruleset up to `total` rules with generated ones of the
+    shapes real rulesets have (regexes on paths and user agents, literal
+    paths, CIDR and status checks, thresholds per address), none of which
+    the generated log fires, so the figure is the cost of looking."""
+    os.makedirs(path, exist_ok=True)
+    n = total - count_rules(default_rules)
+    out = ["rules = ("]
+    for i in range(n):
+        shape = i % 5
+        if shape == 0:
+            match = (f'{{ field = "resource"; regex = '
+                     f'"^/(?:wp-admin|phpmyadmin|cgi-bin)/gen{i}[a-z]*\\\\.php"; }}')
+        elif shape == 1:
+            match = (f'{{ field = "user_agent"; regex = '
+                     f'"(?i)(?:scanner|crawler)-gen{i}/[0-9]+"; }}')
+        elif shape == 2:
+            match = (f'{{ field = "resource"; equals = "/internal/gen{i}/export"; }}, '
+                     f'{{ field = "status"; class = "2xx"; }}')
+        elif shape == 3:
+            match = (f'{{ field = "src_ip"; in = [ "198.18.{i % 256}.0/24" ]; }}, '
+                     f'{{ field = "data_kind"; exists = true; }}')
+        else:
+            match = (f'{{ field = "query"; regex = "(?:^|&)gen{i}_debug=1"; }}')
+        agg = ""
+        if shape == 4:
+            agg = ('aggregate = { type = "threshold"; key = "src_ip"; '
+                   'window = "10m"; min = 3; };')
+        out.append(f'  {{ id = "gen-{i:03d}"; title = "generated rule {i}"; '
+                   f'category = "bench"; severity = "low"; '
+                   f'kinds = [ "http" ]; match = ( {match} ); {agg} }},')
+    out[-1] = out[-1].rstrip(",")
+    out.append(");")
+    with open(os.path.join(path, "generated.conf"), "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--lines", type=int, default=1_000_000)
@@ -52,9 +99,14 @@ def main():
     rules = os.path.join(SRC, "rules", "sets")
     have_f2b = not args.no_fail2ban and shutil.which("fail2ban-regex")
 
-    def agent_run(path):
-        return run([agent, "--replay", "--config", conf, "--rules", rules,
-                    "nginx:" + path],
+    many = os.path.join(args.build, "bench", "rules-200")
+    write_many_rules(many, rules, 200)
+
+    def agent_run(path, rule_paths=(rules,)):
+        cmd = [agent, "--replay", "--config", conf]
+        for r in rule_paths:
+            cmd += ["--rules", r]
+        return run(cmd + ["nginx:" + path],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     empty = os.path.join(args.build, "bench", "empty.log")
@@ -81,6 +133,9 @@ def main():
         rows.append(("wc -l (floor)", dt, None))
         dt, rss = agent_run(log)
         rows.append(("breachwatch-agent --replay", dt, rss))
+        if not flags:
+            dt, rss = agent_run(log, (rules, many))
+            rows.append(("breachwatch-agent, 200 rules", dt, rss))
         if have_f2b and (not flags or args.fail2ban_both):
             dt, _ = run(["fail2ban-regex", "--print-no-missed",
                          "--print-no-ignored", log,
