@@ -9,8 +9,9 @@
  * per incident is capped (max_evidence), and what is not kept is counted in
  * evidence_omitted. Excerpts are masked (mask.h) before they are kept.
  *
- * Time is event time: agg_tick() is driven by the events' clock in replay
- * and by the wall clock when live.
+ * Time is event time: agg_tick() is driven by the events' clock, and, when
+ * live, by the wall clock once every input has been read to its end (so a
+ * quiet incident closes while no lines arrive).
  */
 #ifndef BW_AGGREGATE_H
 #define BW_AGGREGATE_H

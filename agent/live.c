@@ -4,13 +4,16 @@
  * One poll loop over the follower's inotify fd and a signalfd, with a tick
  * every second: re-check files (rotation, copytruncate), hand over
  * statements a parser holds once its input has been idle, advance the
- * pipeline's clock, and every few seconds save read positions.
+ * pipeline's clock to the wall clock once every input is read to its end,
+ * and every few seconds save read positions. When the loop ends (a signal
+ * or an error), each input's counts are logged, as replay does.
  */
 #include "live.h"
 
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +161,29 @@ out:
 	return rc;
 }
 
+/* What each input gave since the start, the way replay sums up. Call after
+ * source_fini (which takes the parser's count of ignored lines). */
+static void log_summary(const struct live *lv)
+{
+	for (size_t i = 0; i < lv->n_inputs; i++) {
+		const struct source *src = &lv->inputs[i].src;
+		struct tail_stats ts;
+
+		tail_stats(lv->tail, i, &ts);
+		log_info("%s:%s: %llu lines, %llu events, %llu ignored, "
+			 "%llu rejected, %llu cut; %llu rotations, "
+			 "%llu truncations",
+			 src->type, src->path,
+			 (unsigned long long)src->counts.lines,
+			 (unsigned long long)src->counts.events,
+			 (unsigned long long)src->counts.ignored,
+			 (unsigned long long)src->counts.rejected,
+			 (unsigned long long)src->counts.truncated,
+			 (unsigned long long)ts.rotations,
+			 (unsigned long long)ts.truncations);
+	}
+}
+
 static int signal_fd(void)
 {
 	sigset_t set;
@@ -206,6 +232,7 @@ static int loop(struct live *lv, int sfd)
 	struct bw_error err;
 	char msg[1024];
 	int more = 1;
+	bool clock_due = false;
 
 	for (;;) {
 		int64_t mono;
@@ -228,8 +255,17 @@ static int loop(struct live *lv, int sfd)
 				goto fail;
 			more |= polled;
 			flush_idle(lv, mono);
-			pipeline_tick(lv->pipeline, bw_now_us());
+			clock_due = true;
 			next_tick = mono + TICK_MS * 1000LL;
+		}
+		/* The wall clock closes quiet incidents and expires windows, so
+		 * it moves the pipeline on only when every input is read to its
+		 * end: unread lines (a backlog after a restart) carry older
+		 * times, and their windows must not be expired under them.
+		 * Meanwhile the events' own times move it. */
+		if (clock_due && !more) {
+			pipeline_tick(lv->pipeline, bw_now_us());
+			clock_due = false;
 		}
 		if (mono >= next_checkpoint) {
 			checkpoint(lv);
@@ -250,7 +286,15 @@ int live_run(const char *config_path, const char *const *rule_paths,
 	struct bw_error err;
 	char msg[1024];
 	int sfd, status = 2;
+	bool ran = false;
 
+	/* Block the signals before the slow start (rules compile): a reload
+	 * or a stop asked for meanwhile waits for the loop, instead of SIGHUP
+	 * killing the agent (its default action, and a clean exit to systemd,
+	 * which would not restart it). */
+	sfd = signal_fd();
+	if (sfd < 0)
+		fatal("signalfd");
 	lv.conf = agentconf_load(config_path, &err);
 	if (lv.conf == NULL)
 		goto fail;
@@ -264,13 +308,11 @@ int live_run(const char *config_path, const char *const *rule_paths,
 	}
 	if (setup_inputs(&lv, &err) < 0)
 		goto fail;
-	sfd = signal_fd();
-	if (sfd < 0)
-		fatal("signalfd");
 	log_info("following %zu inputs with %zu rules as %s", lv.n_inputs,
 		 pipeline_rule_count(lv.pipeline), lv.conf->name);
 
 	status = loop(&lv, sfd);
+	ran = true;
 
 	/* Statements still held, then every incident's last revision. */
 	for (size_t i = 0; i < lv.n_inputs; i++)
@@ -278,16 +320,18 @@ int live_run(const char *config_path, const char *const *rule_paths,
 			pipeline_event(lv.pipeline, &lv.ev);
 	pipeline_flush(lv.pipeline);
 	checkpoint(&lv);
-	close(sfd);
 	goto out;
 fail:
 	log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
 out:
 	for (size_t i = 0; i < lv.n_inputs; i++)
 		source_fini(&lv.inputs[i].src);
+	if (ran)
+		log_summary(&lv);
 	free(lv.inputs);
 	tail_destroy(&lv.tail);
 	pipeline_destroy(&lv.pipeline);
 	agentconf_destroy(&lv.conf);
+	close(sfd);
 	return status;
 }

@@ -10,7 +10,10 @@
  * Load the config at path and its rules, follow every input (inotify, with
  * checkpoints in agent.state_dir), print each incident revision as a JSON
  * line on stdout until SIGTERM or SIGINT. SIGHUP reloads the rules, keeping
- * the old ones when the new ones have an error. Returns the exit status:
+ * the old ones when the new ones have an error. These signals are blocked
+ * from the start: one that comes while the rules compile is acted on once
+ * the inputs are followed. At the stop every incident gets its last
+ * revision and each input's counts are logged. Returns the exit status:
  * 0 after a clean stop, 1 on a runtime error, 2 on a bad configuration.
  */
 int live_run(const char *config_path, const char *const *rule_paths,
