@@ -10,8 +10,9 @@
  * evidence_omitted. Excerpts are masked (mask.h) before they are kept.
  *
  * Time is event time: agg_tick() is driven by the events' clock, and, when
- * live, by the wall clock once every input has been read to its end (so a
- * quiet incident closes while no lines arrive).
+ * live and every input has been read to its end, by an idle clock running
+ * on from the latest event time (live.c), so a quiet incident closes while
+ * no lines arrive.
  */
 #ifndef BW_AGGREGATE_H
 #define BW_AGGREGATE_H

@@ -4,8 +4,14 @@
  * One poll loop over the follower's inotify fd and a signalfd, with a tick
  * every second: re-check files (rotation, copytruncate), hand over
  * statements a parser holds once its input has been idle, advance the
- * pipeline's clock to the wall clock once every input is read to its end,
- * and every few seconds save read positions. When the loop ends (a signal
+ * pipeline's clock once every input is read to its end, and every few
+ * seconds save read positions.
+ *
+ * The clock is event time. While lines arrive, their own times move it.
+ * When every input is idle, it runs on from the latest event time seen at
+ * the wall clock's rate: a log whose stamps lag the wall clock (a backlog,
+ * a host with a slow clock, a logger that writes late) keeps its windows,
+ * and quiet incidents still close while nothing happens. When the loop ends (a signal
  * or an error), each input's counts are logged, as replay does.
  */
 #include "live.h"
@@ -50,7 +56,29 @@ struct live {
 	struct live_input *inputs;
 	size_t n_inputs;
 	struct bw_event ev;
+	int64_t clock_us;   /* the latest event time seen; 0: none yet */
+	int64_t clock_mono; /* monotonic time when it was seen */
 };
+
+/* One event to the pipeline; it moves the clock. */
+static void feed(struct live *lv)
+{
+	int64_t ts = lv->ev.ts_us;
+
+	if (ts > lv->clock_us) {
+		lv->clock_us = ts;
+		lv->clock_mono = bw_mono_us();
+	}
+	pipeline_event(lv->pipeline, &lv->ev);
+}
+
+/* Event time now, while every input is idle (see the top of the file). */
+static int64_t idle_clock(const struct live *lv, int64_t mono)
+{
+	if (lv->clock_us == 0)
+		return bw_now_us();
+	return lv->clock_us + (mono - lv->clock_mono);
+}
 
 static void on_revision(const struct bw_incident *inc, void *arg)
 {
@@ -66,7 +94,7 @@ static void on_line(void *arg, size_t idx, const struct lines_line *ln)
 
 	in->last_line_us = bw_mono_us();
 	if (source_line(&in->src, ln, &lv->ev) == 1)
-		pipeline_event(lv->pipeline, &lv->ev);
+		feed(lv);
 }
 
 static void on_notice(void *arg, size_t idx, const char *path,
@@ -95,7 +123,7 @@ static void flush_idle(struct live *lv, int64_t mono)
 		if (mono - in->last_line_us < IDLE_FLUSH_US)
 			continue;
 		if (source_flush(&in->src, &lv->ev) == 1)
-			pipeline_event(lv->pipeline, &lv->ev);
+			feed(lv);
 	}
 }
 
@@ -258,13 +286,11 @@ static int loop(struct live *lv, int sfd)
 			clock_due = true;
 			next_tick = mono + TICK_MS * 1000LL;
 		}
-		/* The wall clock closes quiet incidents and expires windows, so
-		 * it moves the pipeline on only when every input is read to its
-		 * end: unread lines (a backlog after a restart) carry older
-		 * times, and their windows must not be expired under them.
-		 * Meanwhile the events' own times move it. */
+		/* The idle clock closes quiet incidents and expires windows,
+		 * so it moves the pipeline on only when every input is read to
+		 * its end; meanwhile the events' own times move it. */
 		if (clock_due && !more) {
-			pipeline_tick(lv->pipeline, bw_now_us());
+			pipeline_tick(lv->pipeline, idle_clock(lv, mono));
 			clock_due = false;
 		}
 		if (mono >= next_checkpoint) {
@@ -317,7 +343,7 @@ int live_run(const char *config_path, const char *const *rule_paths,
 	/* Statements still held, then every incident's last revision. */
 	for (size_t i = 0; i < lv.n_inputs; i++)
 		if (source_flush(&lv.inputs[i].src, &lv.ev) == 1)
-			pipeline_event(lv.pipeline, &lv.ev);
+			feed(&lv);
 	pipeline_flush(lv.pipeline);
 	checkpoint(&lv);
 	goto out;

@@ -632,6 +632,34 @@ def sc_restart_backlog(s):
           f"summary {sm}: want {len(down)} lines")
 
 
+def sc_lagging_bursts(s):
+    """A log whose stamps lag the wall clock by an hour, written in two
+    bursts with idle seconds between (idle ticks run): the ten failed logins
+    of each burst are one window of the brute-force rule, since time runs
+    on from the latest stamp, not from the wall clock."""
+    log = s.path("access.log")
+    append(log, "")
+    conf = s.write_conf([("nginx", "access.log", "")])
+    a = s.agent(conf)
+    hour = 3600
+
+    def guess(ago):
+        return ('127.0.0.67 - c1004 [%s] "GET /api/v1/session HTTP/1.1" 401 '
+                '172 "-" "Mozilla/4.0 (Hydra)"' % clf_now(ago))
+
+    append_lines(log, [guess(hour)] * 10)
+    time.sleep(2.5)  # idle: at least two ticks of the idle clock
+    append_lines(log, [guess(hour - 2)] * 10 +
+                 [web_line("c1171", "c2071")])
+    a.wait_user("c1171")
+    a.stop_clean()
+    bf = [i for i in final_incidents(a) if i["rule"] == "web-brute-force"]
+    check(len(bf) == 1 and bf[0].get("event_count") == 20,
+          f"20 failed logins an hour old in two bursts: want one "
+          f"web-brute-force incident of 20 events, got "
+          f"{[(i['rule'], i.get('event_count')) for i in bf]}")
+
+
 RULE = """# a rule of the live test
 rules = (
   {
@@ -796,6 +824,7 @@ SCENARIOS = {
     "appears-later": sc_appears_later,
     "restart": sc_restart,
     "restart-backlog": sc_restart_backlog,
+    "lagging-bursts": sc_lagging_bursts,
     "reload": sc_reload,
     "malformed": sc_malformed,
     "signals-at-start": sc_signals_at_start,
