@@ -1,43 +1,20 @@
 /*
  * sqlscan.c - customer tables and ids in SQL text (see sqlscan.h).
  *
- * Not a parser: a tokenizer with four tokens of look-ahead and a handful of
- * patterns. It errs towards "unknown": whatever it does not understand
- * about a touched customer table widens the scope instead of narrowing it.
+ * Not a parser: the tokens of common/sqllex.c, four of them looked ahead,
+ * and a handful of patterns. It errs towards "unknown": whatever it does not
+ * understand about a touched customer table widens the scope instead of
+ * narrowing it.
  */
 #include "sqlscan.h"
 
 #include <string.h>
 #include <strings.h>
 
-#define MAX_REFS  32
-#define MAX_OCCS  64
-#define LOOKAHEAD 4
+#include "../common/sqllex.h"
 
-enum tk {
-	TK_END,
-	TK_IDENT,
-	TK_QIDENT,
-	TK_STRING,
-	TK_NUMBER,
-	TK_PARAM,
-	TK_OP,
-	TK_PUNCT,
-};
-
-struct tok {
-	unsigned char t;
-	bool esc;  /* the content has escapes to undo */
-	bool estr; /* E'...': backslash escapes */
-	const char *p;
-	size_t len;
-};
-
-struct lexer {
-	const char *s, *end;
-	struct tok la[LOOKAHEAD];
-	size_t nla;
-};
+#define MAX_REFS 32
+#define MAX_OCCS 64
 
 /* A reference to a declared table. */
 struct tref {
@@ -57,7 +34,7 @@ struct occ {
 };
 
 struct scan {
-	struct lexer lx;
+	struct bw_sqllex lx;
 	const struct sqlscan_table *tabs;
 	size_t n_tabs, max_value;
 	struct sqlscan_out *out;
@@ -68,316 +45,45 @@ struct scan {
 	bool saw_or, overflow;
 };
 
-static const char *const reserved[] = {
-    "all",     "alter",     "analyze",  "and",      "any",       "array",
-    "as",      "asc",       "begin",    "between",  "by",        "case",
-    "cast",    "commit",    "conflict", "copy",     "create",    "cross",
-    "default", "delete",    "desc",     "distinct", "do",        "drop",
-    "else",    "end",       "escape",   "except",   "exists",    "explain",
-    "false",   "fetch",     "filter",   "for",      "from",      "full",
-    "grant",   "group",     "having",   "ilike",    "in",        "inner",
-    "insert",  "intersect", "interval", "into",     "is",        "join",
-    "lateral", "left",      "like",     "limit",    "lock",      "natural",
-    "not",     "nothing",   "null",     "offset",   "on",        "only",
-    "or",      "order",     "outer",    "over",     "partition", "returning",
-    "revoke",  "right",     "rollback", "select",   "set",       "similar",
-    "some",    "table",     "then",     "to",       "true",      "truncate",
-    "union",   "update",    "using",    "values",   "when",      "where",
-    "window",  "with",
-};
-
-static bool is_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
-	       c == '\v';
-}
-
-static bool is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_ident_start(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
-	       c >= 0x80;
-}
-
-static bool is_ident(unsigned char c)
-{
-	return is_ident_start(c) || is_digit(c) || c == '$';
-}
-
-static bool is_opchar(unsigned char c)
-{
-	return strchr("<>=!~+-*/%^|&@#:?", c) != NULL && c != '\0';
-}
-
-static void skip_blank(struct lexer *lx)
-{
-	const char *s = lx->s, *end = lx->end;
-	int depth;
-
-	while (s < end) {
-		if (is_space((unsigned char)*s)) {
-			s++;
-		} else if (*s == '-' && end - s >= 2 && s[1] == '-') {
-			while (s < end && *s != '\n')
-				s++;
-		} else if (*s == '/' && end - s >= 2 && s[1] == '*') {
-			/* PostgreSQL nests block comments. */
-			depth = 1;
-			s += 2;
-			while (s < end && depth > 0) {
-				if (*s == '*' && end - s >= 2 && s[1] == '/') {
-					depth--;
-					s += 2;
-				} else if (*s == '/' && end - s >= 2 &&
-				           s[1] == '*') {
-					depth++;
-					s += 2;
-				} else {
-					s++;
-				}
-			}
-		} else {
-			break;
-		}
-	}
-	lx->s = s;
-}
-
-/* A '...' string starting at s (the quote). */
-static void lex_string(struct lexer *lx, const char *s, bool estr,
-                       struct tok *t)
-{
-	const char *end = lx->end;
-
-	t->t = TK_STRING;
-	t->estr = estr;
-	t->esc = false;
-	t->p = ++s;
-	while (s < end) {
-		if (*s == '\'') {
-			if (end - s >= 2 && s[1] == '\'') {
-				t->esc = true;
-				s += 2;
-				continue;
-			}
-			break;
-		}
-		if (estr && *s == '\\' && end - s >= 2) {
-			t->esc = true;
-			s += 2;
-			continue;
-		}
-		s++;
-	}
-	if (s > end)
-		s = end;
-	t->len = (size_t)(s - t->p);
-	lx->s = s < end ? s + 1 : end;
-}
-
-/* "..." or `...` identifiers, the quote doubled inside. */
-static void lex_quoted(struct lexer *lx, const char *s, struct tok *t)
-{
-	const char *end = lx->end;
-	char q = *s;
-
-	t->t = TK_QIDENT;
-	t->p = ++s;
-	while (s < end) {
-		if (*s == q) {
-			if (end - s >= 2 && s[1] == q) {
-				t->esc = true;
-				s += 2;
-				continue;
-			}
-			break;
-		}
-		s++;
-	}
-	t->len = (size_t)(s - t->p);
-	lx->s = s < end ? s + 1 : end;
-}
-
-/* $tag$...$tag$ at s; false if s does not start a dollar quote. */
-static bool lex_dollar(struct lexer *lx, const char *s, struct tok *t)
-{
-	const char *end = lx->end, *tag = s, *q;
-	size_t tlen;
-
-	q = s + 1;
-	while (q < end && (is_ident_start((unsigned char)*q) ||
-	                   is_digit((unsigned char)*q)))
-		q++;
-	if (q >= end || *q != '$')
-		return false;
-	tlen = (size_t)(q - tag) + 1; /* "$tag$" */
-	t->t = TK_STRING;
-	t->p = q + 1;
-	for (q = t->p; q + tlen <= end; q++) {
-		if (*q == '$' && memcmp(q, tag, tlen) == 0) {
-			t->len = (size_t)(q - t->p);
-			lx->s = q + tlen;
-			return true;
-		}
-	}
-	t->len = (size_t)(end - t->p);
-	lx->s = end;
-	return true;
-}
-
-static void lex_one(struct lexer *lx, struct tok *t)
-{
-	const char *s, *end = lx->end;
-	unsigned char c;
-
-	memset(t, 0, sizeof(*t));
-	skip_blank(lx);
-	s = lx->s;
-	if (s >= end) {
-		t->t = TK_END;
-		return;
-	}
-	c = (unsigned char)*s;
-	t->p = s;
-	if (c == '\'') {
-		lex_string(lx, s, false, t);
-	} else if (strchr("EeNnBbXx", c) != NULL && end - s >= 2 &&
-	           s[1] == '\'') {
-		lex_string(lx, s + 1, c == 'E' || c == 'e', t);
-	} else if (c == '"' || c == '`') {
-		lex_quoted(lx, s, t);
-	} else if (c == '$' && end - s >= 2 && is_digit((unsigned char)s[1])) {
-		t->t = TK_PARAM;
-		s++;
-		while (s < end && is_digit((unsigned char)*s))
-			s++;
-		t->len = (size_t)(s - t->p);
-		lx->s = s;
-	} else if (c == '$' && lex_dollar(lx, s, t)) {
-		/* done */
-	} else if (is_digit(c) || (c == '.' && end - s >= 2 &&
-	                           is_digit((unsigned char)s[1]))) {
-		t->t = TK_NUMBER;
-		while (s < end && (is_digit((unsigned char)*s) || *s == '.'))
-			s++;
-		if (s < end && (*s == 'e' || *s == 'E')) {
-			const char *e = s + 1;
-
-			if (e < end && (*e == '+' || *e == '-'))
-				e++;
-			if (e < end && is_digit((unsigned char)*e)) {
-				s = e;
-				while (s < end && is_digit((unsigned char)*s))
-					s++;
-			}
-		}
-		t->len = (size_t)(s - t->p);
-		lx->s = s;
-	} else if (is_ident_start(c)) {
-		t->t = TK_IDENT;
-		while (s < end && is_ident((unsigned char)*s))
-			s++;
-		t->len = (size_t)(s - t->p);
-		lx->s = s;
-	} else if (c == '?') {
-		t->t = TK_PARAM;
-		t->len = 1;
-		lx->s = s + 1;
-	} else if (is_opchar(c)) {
-		/* One operator: known two-byte ones, else one byte. */
-		static const char *const two[] = {
-		    "<>", "!=", "<=", ">=", "==", "::", "||", "!~", "~*"};
-		t->t = TK_OP;
-		t->len = 1;
-		for (size_t i = 0; i < sizeof(two) / sizeof(two[0]); i++)
-			if (end - s >= 2 && s[0] == two[i][0] &&
-			    s[1] == two[i][1])
-				t->len = 2;
-		lx->s = s + t->len;
-	} else {
-		t->t = TK_PUNCT;
-		t->len = 1;
-		lx->s = s + 1;
-	}
-}
-
-static const struct tok *peek(struct lexer *lx, size_t k)
-{
-	while (lx->nla <= k)
-		lex_one(lx, &lx->la[lx->nla++]);
-	return &lx->la[k];
-}
-
-static void advance(struct lexer *lx)
-{
-	(void)peek(lx, 0);
-	if (lx->la[0].t == TK_END)
-		return;
-	memmove(&lx->la[0], &lx->la[1], (lx->nla - 1) * sizeof(lx->la[0]));
-	lx->nla--;
-}
+/* Words that are no table, column or alias name. */
+static const char reserved[] =
+    "all alter analyze and any array as asc begin between by case cast commit "
+    "conflict copy create cross default delete desc distinct do drop else end "
+    "escape except exists explain false fetch filter for from full grant group "
+    "having ilike in inner insert intersect interval into is join lateral left "
+    "like limit lock natural not nothing null offset on only or order outer "
+    "over partition returning revoke right rollback select set similar some "
+    "table then to true truncate union update using values when where window "
+    "with";
 
 static bool eq_nocase(const char *p, size_t len, const char *word)
 {
 	return strlen(word) == len && strncasecmp(p, word, len) == 0;
 }
 
-static bool is_kw(const struct tok *t, const char *word)
+/* A quoted identifier whose value is known: not U&"...". */
+static bool is_qident(const struct bw_sqltok *t)
 {
-	return t->t == TK_IDENT && eq_nocase(t->p, t->len, word);
+	return t->kind == BW_SQL_QIDENT && t->esc != BW_SQLESC_UNICODE;
 }
 
-static bool is_punct(const struct tok *t, char c)
+/* A part of a dotted name. */
+static bool is_part(const struct bw_sqltok *t)
 {
-	return t->t == TK_PUNCT && t->len == 1 && t->p[0] == c;
+	return t->kind == BW_SQL_NAME || is_qident(t);
 }
 
-static bool is_op(const struct tok *t, const char *op)
+static bool is_name(const struct bw_sqltok *t)
 {
-	return t->t == TK_OP && t->len == strlen(op) &&
-	       memcmp(t->p, op, t->len) == 0;
+	return is_qident(t) ||
+	       (t->kind == BW_SQL_NAME && !bw_sqllex_is_kw_in(t, reserved));
 }
 
-static bool is_reserved(const struct tok *t)
+/* A string or number whose value is known: not U&'...'. */
+static bool is_literal(const struct bw_sqltok *t)
 {
-	size_t lo = 0, hi = sizeof(reserved) / sizeof(reserved[0]);
-	char low[16];
-	int c;
-
-	if (t->t != TK_IDENT || t->len >= sizeof(low))
-		return false;
-	for (size_t i = 0; i < t->len; i++) {
-		unsigned char ch = (unsigned char)t->p[i];
-
-		low[i] = (char)((ch >= 'A' && ch <= 'Z') ? ch + 32 : ch);
-	}
-	low[t->len] = '\0';
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		c = strcmp(low, reserved[mid]);
-		if (c == 0)
-			return true;
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return false;
-}
-
-static bool is_name(const struct tok *t)
-{
-	return t->t == TK_QIDENT || (t->t == TK_IDENT && !is_reserved(t));
-}
-
-static bool is_literal(const struct tok *t)
-{
-	return t->t == TK_STRING || t->t == TK_NUMBER;
+	return (t->kind == BW_SQL_STRING && t->esc != BW_SQLESC_UNICODE) ||
+	       t->kind == BW_SQL_NUMBER;
 }
 
 static int table_index(const struct scan *sc, const char *p, size_t len)
@@ -401,60 +107,57 @@ static uint64_t column_mask(const struct scan *sc, const char *p, size_t len)
 
 /* A dotted name at the current token: sets its last part and the part
  * before it (qualifier, or NULL). */
-static void dotted_name(struct lexer *lx, const struct tok **last,
-                        const struct tok **qual, struct tok *buf)
+static void dotted_name(struct bw_sqllex *lx, const struct bw_sqltok **last,
+                        const struct bw_sqltok **qual, struct bw_sqltok *buf)
 {
 	/* buf[0..1] hold copies, since advancing recycles look-ahead. */
-	buf[0] = *peek(lx, 0);
+	buf[0] = *bw_sqllex_peek(lx, 0);
 	*qual = NULL;
 	*last = &buf[0];
-	advance(lx);
-	while (is_punct(peek(lx, 0), '.') &&
-	       (peek(lx, 1)->t == TK_IDENT || peek(lx, 1)->t == TK_QIDENT)) {
+	bw_sqllex_advance(lx);
+	while (bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), '.') &&
+	       is_part(bw_sqllex_peek(lx, 1))) {
 		buf[1] = buf[0];
-		buf[0] = *peek(lx, 1);
+		buf[0] = *bw_sqllex_peek(lx, 1);
 		*qual = &buf[1];
-		advance(lx);
-		advance(lx);
+		bw_sqllex_advance(lx);
+		bw_sqllex_advance(lx);
 	}
 }
 
 /* Skip a ::type cast after a value. */
-static void skip_cast(struct lexer *lx)
+static void skip_cast(struct bw_sqllex *lx)
 {
-	while (is_op(peek(lx, 0), "::") && peek(lx, 1)->t == TK_IDENT) {
-		advance(lx);
-		advance(lx);
+	while (bw_sqllex_is_op(bw_sqllex_peek(lx, 0), "::") &&
+	       bw_sqllex_peek(lx, 1)->kind == BW_SQL_NAME) {
+		bw_sqllex_advance(lx);
+		bw_sqllex_advance(lx);
 	}
 }
 
-static bool add_value(struct scan *sc, const struct tok *t)
+static bool add_value(struct scan *sc, const struct bw_sqltok *t)
 {
 	struct sqlscan_out *o = sc->out;
 	const char *p = t->p;
-	size_t len = t->len, n = 0;
+	size_t len = t->len;
 	char *dst;
 
 	if (len == 0 || len > sc->max_value || o->n_vals >= o->max_vals) {
 		sc->overflow = true;
 		return false;
 	}
-	if (t->t == TK_STRING && t->esc) {
+	if (t->kind == BW_SQL_STRING && t->esc != BW_SQLESC_NONE) {
 		if (o->arena_cap - o->arena_len < len) {
 			sc->overflow = true;
 			return false;
 		}
 		dst = o->arena + o->arena_len;
-		for (size_t i = 0; i < len; i++) {
-			if (p[i] == '\'' && i + 1 < len && p[i + 1] == '\'')
-				i++;
-			else if (t->estr && p[i] == '\\' && i + 1 < len)
-				i++;
-			dst[n++] = p[i];
+		if (bw_sqllex_unescape(t, dst, len, &len) != 0) {
+			sc->overflow = true;
+			return false;
 		}
-		o->arena_len += n;
+		o->arena_len += len;
 		p = dst;
-		len = n;
 		if (len == 0)
 			return false;
 	}
@@ -465,7 +168,7 @@ static bool add_value(struct scan *sc, const struct tok *t)
 }
 
 static struct occ *new_occ(struct scan *sc, uint64_t cols,
-                           const struct tok *qual, int ref)
+                           const struct bw_sqltok *qual, int ref)
 {
 	struct occ *o;
 
@@ -488,32 +191,32 @@ static struct occ *new_occ(struct scan *sc, uint64_t cols,
 /* `col IN (v, v, ...)` after IN. */
 static void in_list(struct scan *sc, struct occ *o)
 {
-	struct lexer *lx = &sc->lx;
-	struct tok v;
+	struct bw_sqllex *lx = &sc->lx;
+	struct bw_sqltok v;
 
-	if (!is_punct(peek(lx, 0), '(')) {
+	if (!bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), '(')) {
 		o->unknown = true;
 		return;
 	}
-	advance(lx);
+	bw_sqllex_advance(lx);
 	for (;;) {
-		v = *peek(lx, 0);
+		v = *bw_sqllex_peek(lx, 0);
 		if (!is_literal(&v)) {
 			/* A subquery or expression: the main loop reads on
 			 * (it may name more tables). */
 			o->unknown = true;
 			return;
 		}
-		advance(lx);
+		bw_sqllex_advance(lx);
 		skip_cast(lx);
 		if (!add_value(sc, &v))
 			o->unknown = true;
-		if (is_punct(peek(lx, 0), ',')) {
-			advance(lx);
+		if (bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), ',')) {
+			bw_sqllex_advance(lx);
 			continue;
 		}
-		if (is_punct(peek(lx, 0), ')')) {
-			advance(lx);
+		if (bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), ')')) {
+			bw_sqllex_advance(lx);
 			break;
 		}
 		o->unknown = true;
@@ -522,28 +225,23 @@ static void in_list(struct scan *sc, struct occ *o)
 	o->v1 = sc->out->n_vals;
 }
 
-static bool is_comparison(const struct tok *t)
+static bool is_comparison(const struct bw_sqltok *t)
 {
 	static const char *const ops[] = {
 	    "<>", "!=", "<", ">", "<=", ">=", "~", "~*", "!~"};
-	static const char *const words[] = {"not",     "like", "ilike",
-	                                    "between", "is",   "similar"};
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (is_op(t, ops[i]))
+		if (bw_sqllex_is_op(t, ops[i]))
 			return true;
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (is_kw(t, words[i]))
-			return true;
-	return false;
+	return bw_sqllex_is_kw_in(t, "between ilike is like not similar");
 }
 
 /* A column name (possibly qualified) at the current token. */
 static void column_ref(struct scan *sc)
 {
-	struct lexer *lx = &sc->lx;
-	const struct tok *last, *qual, *t;
-	struct tok buf[2], v;
+	struct bw_sqllex *lx = &sc->lx;
+	const struct bw_sqltok *last, *qual, *t;
+	struct bw_sqltok buf[2], v;
 	struct occ *o;
 	uint64_t cols;
 
@@ -551,25 +249,25 @@ static void column_ref(struct scan *sc)
 	cols = column_mask(sc, last->p, last->len);
 	if (cols == 0)
 		return;
-	t = peek(lx, 0);
-	if (is_op(t, "=") || is_op(t, "==")) {
-		advance(lx);
+	t = bw_sqllex_peek(lx, 0);
+	if (bw_sqllex_is_op(t, "=") || bw_sqllex_is_op(t, "==")) {
+		bw_sqllex_advance(lx);
 		o = new_occ(sc, cols, qual, -1);
 		if (o == NULL)
 			return;
-		v = *peek(lx, 0);
+		v = *bw_sqllex_peek(lx, 0);
 		if (!is_literal(&v)) {
 			o->unknown = true;
 			return;
 		}
-		advance(lx);
+		bw_sqllex_advance(lx);
 		skip_cast(lx);
-		t = peek(lx, 0);
-		if (t->t == TK_OP || !add_value(sc, &v))
+		t = bw_sqllex_peek(lx, 0);
+		if (t->kind == BW_SQL_OP || !add_value(sc, &v))
 			o->unknown = true;
 		o->v1 = sc->out->n_vals;
-	} else if (is_kw(t, "in")) {
-		advance(lx);
+	} else if (bw_sqllex_is_kw(t, "in")) {
+		bw_sqllex_advance(lx);
 		o = new_occ(sc, cols, qual, -1);
 		if (o != NULL)
 			in_list(sc, o);
@@ -583,16 +281,17 @@ static void column_ref(struct scan *sc)
 /* `'v' = col`: the literal is the current token. */
 static void reversed_compare(struct scan *sc)
 {
-	struct lexer *lx = &sc->lx;
-	const struct tok *last, *qual;
-	struct tok buf[2], v = *peek(lx, 0);
+	struct bw_sqllex *lx = &sc->lx;
+	const struct bw_sqltok *last, *qual;
+	struct bw_sqltok buf[2], v = *bw_sqllex_peek(lx, 0);
 	struct occ *o;
 	uint64_t cols;
 
-	advance(lx); /* the literal */
-	if (!is_op(peek(lx, 0), "=") || !is_name(peek(lx, 1)))
+	bw_sqllex_advance(lx); /* the literal */
+	if (!bw_sqllex_is_op(bw_sqllex_peek(lx, 0), "=") ||
+	    !is_name(bw_sqllex_peek(lx, 1)))
 		return;
-	advance(lx); /* = */
+	bw_sqllex_advance(lx); /* = */
 	dotted_name(lx, &last, &qual, buf);
 	cols = column_mask(sc, last->p, last->len);
 	if (cols == 0)
@@ -609,16 +308,16 @@ static void reversed_compare(struct scan *sc)
  * ref index, or -1 (not a declared table, or not a table at all). */
 static int table_ref(struct scan *sc, bool into)
 {
-	struct lexer *lx = &sc->lx;
-	const struct tok *last, *qual, *t;
-	struct tok buf[2];
+	struct bw_sqllex *lx = &sc->lx;
+	const struct bw_sqltok *last, *qual, *t;
+	struct bw_sqltok buf[2];
 	struct tref *ref;
 	int decl;
 
-	if (!is_name(peek(lx, 0)))
+	if (!is_name(bw_sqllex_peek(lx, 0)))
 		return -1;
 	dotted_name(lx, &last, &qual, buf);
-	if (!into && is_punct(peek(lx, 0), '('))
+	if (!into && bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), '('))
 		return -1; /* a function call: FROM generate_series(...) */
 	decl = table_index(sc, last->p, last->len);
 	if (decl < 0)
@@ -633,42 +332,41 @@ static int table_ref(struct scan *sc, bool into)
 	ref->name = last->p;
 	ref->nlen = last->len;
 	sc->out->found |= (uint64_t)1 << decl;
-	t = peek(lx, 0);
-	if (is_kw(t, "as") && is_name(peek(lx, 1))) {
-		advance(lx);
-		t = peek(lx, 0);
+	t = bw_sqllex_peek(lx, 0);
+	if (bw_sqllex_is_kw(t, "as") && is_name(bw_sqllex_peek(lx, 1))) {
+		bw_sqllex_advance(lx);
+		t = bw_sqllex_peek(lx, 0);
 	}
 	if (is_name(t) && !into) {
 		ref->alias = t->p;
 		ref->alen = t->len;
-		advance(lx);
+		bw_sqllex_advance(lx);
 	}
 	return (int)sc->n_refs++;
 }
 
 static void table_list(struct scan *sc)
 {
-	struct lexer *lx = &sc->lx;
+	struct bw_sqllex *lx = &sc->lx;
 
 	for (;;) {
-		while (is_kw(peek(lx, 0), "only") ||
-		       is_kw(peek(lx, 0), "lateral") ||
-		       is_kw(peek(lx, 0), "table"))
-			advance(lx);
-		if (!is_name(peek(lx, 0)))
+		while (bw_sqllex_is_kw_in(bw_sqllex_peek(lx, 0),
+		                          "lateral only table"))
+			bw_sqllex_advance(lx);
+		if (!is_name(bw_sqllex_peek(lx, 0)))
 			return;
 		(void)table_ref(sc, false);
-		if (!is_punct(peek(lx, 0), ','))
+		if (!bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), ','))
 			return;
-		advance(lx);
+		bw_sqllex_advance(lx);
 	}
 }
 
 /* INSERT INTO t (cols) VALUES (...), (...) after INTO. */
 static void into_clause(struct scan *sc)
 {
-	struct lexer *lx = &sc->lx;
-	const struct tok *t;
+	struct bw_sqllex *lx = &sc->lx;
+	const struct bw_sqltok *t;
 	struct occ *o;
 	int ref, pos = -1, i = 0, depth, elem;
 
@@ -679,62 +377,65 @@ static void into_clause(struct scan *sc)
 	if (o == NULL)
 		return;
 	o->unknown = true; /* until VALUES say otherwise */
-	if (!is_punct(peek(lx, 0), '('))
+	if (!bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), '('))
 		return;
-	advance(lx);
-	while ((t = peek(lx, 0))->t == TK_IDENT || t->t == TK_QIDENT) {
+	bw_sqllex_advance(lx);
+	while (is_part(bw_sqllex_peek(lx, 0))) {
+		t = bw_sqllex_peek(lx, 0);
 		if (eq_nocase(t->p, t->len,
 		              sc->tabs[sc->refs[ref].decl].column))
 			pos = i;
-		advance(lx);
-		if (!is_punct(peek(lx, 0), ','))
+		bw_sqllex_advance(lx);
+		if (!bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), ','))
 			break;
-		advance(lx);
+		bw_sqllex_advance(lx);
 		i++;
 	}
-	if (!is_punct(peek(lx, 0), ')'))
+	if (!bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), ')'))
 		return;
-	advance(lx);
-	if (pos < 0 || !is_kw(peek(lx, 0), "values"))
+	bw_sqllex_advance(lx);
+	if (pos < 0 || !bw_sqllex_is_kw(bw_sqllex_peek(lx, 0), "values"))
 		return;
-	advance(lx);
+	bw_sqllex_advance(lx);
 	o->unknown = false;
-	while (is_punct(peek(lx, 0), '(')) {
-		advance(lx);
+	while (bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), '(')) {
+		bw_sqllex_advance(lx);
 		depth = 1;
 		elem = 0;
-		while (depth > 0 && (t = peek(lx, 0))->t != TK_END) {
+		while (depth > 0 &&
+		       (t = bw_sqllex_peek(lx, 0))->kind != BW_SQL_END) {
 			if (depth == 1 && elem == pos) {
-				struct tok v = *t;
+				struct bw_sqltok v = *t;
 
-				advance(lx);
+				bw_sqllex_advance(lx);
 				skip_cast(lx);
-				t = peek(lx, 0);
+				t = bw_sqllex_peek(lx, 0);
 				if (!is_literal(&v) ||
-				    !(is_punct(t, ',') || is_punct(t, ')')) ||
+				    !(bw_sqllex_is_punct(t, ',') ||
+				      bw_sqllex_is_punct(t, ')')) ||
 				    !add_value(sc, &v))
 					o->unknown = true;
 				elem++; /* past the column: no second look */
-				if (is_punct(&v, '('))
+				if (bw_sqllex_is_punct(&v, '('))
 					depth++;
-				else if (is_punct(&v, ')'))
+				else if (bw_sqllex_is_punct(&v, ')'))
 					depth--;
 				continue;
 			}
-			if (is_punct(t, '('))
+			if (bw_sqllex_is_punct(t, '('))
 				depth++;
-			else if (is_punct(t, ')'))
+			else if (bw_sqllex_is_punct(t, ')'))
 				depth--;
-			else if (is_punct(t, ',') && depth == 1)
+			else if (bw_sqllex_is_punct(t, ',') && depth == 1)
 				elem++;
-			advance(lx);
+			bw_sqllex_advance(lx);
 		}
 		if (elem <= pos)
 			o->unknown = true;
 		o->v1 = sc->out->n_vals;
-		if (!is_punct(peek(lx, 0), ','))
+		if (!bw_sqllex_is_punct(bw_sqllex_peek(lx, 0), ','))
 			break;
-		advance(lx);
+		bw_sqllex_advance(lx);
 	}
 	o->v1 = sc->out->n_vals;
 }
@@ -802,11 +503,10 @@ void sqlscan(const char *text, size_t len, const struct sqlscan_table *tabs,
              size_t n_tabs, size_t max_value, struct sqlscan_out *out)
 {
 	struct scan sc;
-	const struct tok *t;
+	struct bw_sqllex *lx = &sc.lx;
+	const struct bw_sqltok *t;
 
 	memset(&sc, 0, sizeof(sc));
-	sc.lx.s = text;
-	sc.lx.end = text + len;
 	sc.tabs = tabs;
 	sc.n_tabs = n_tabs < SQLSCAN_MAX_TABLES ? n_tabs : SQLSCAN_MAX_TABLES;
 	sc.max_value = max_value;
@@ -817,30 +517,33 @@ void sqlscan(const char *text, size_t len, const struct sqlscan_table *tabs,
 	out->arena_len = 0;
 	if (text == NULL || n_tabs == 0)
 		return;
-	while ((t = peek(&sc.lx, 0))->t != TK_END) {
-		if (is_kw(t, "from") || is_kw(t, "join") ||
-		    is_kw(t, "truncate") || is_kw(t, "table")) {
-			advance(&sc.lx);
+	bw_sqllex_init(lx, text, len, BW_SQLLEX_BACKTICKS);
+	while ((t = bw_sqllex_peek(lx, 0))->kind != BW_SQL_END) {
+		if (bw_sqllex_is_kw(t, "from") || bw_sqllex_is_kw(t, "join") ||
+		    bw_sqllex_is_kw(t, "truncate") ||
+		    bw_sqllex_is_kw(t, "table")) {
+			bw_sqllex_advance(lx);
 			table_list(&sc);
-		} else if (is_kw(t, "update") || is_kw(t, "copy")) {
-			bool copy = is_kw(t, "copy");
+		} else if (bw_sqllex_is_kw(t, "update") ||
+		           bw_sqllex_is_kw(t, "copy")) {
+			bool copy = bw_sqllex_is_kw(t, "copy");
 
-			advance(&sc.lx);
-			while (is_kw(peek(&sc.lx, 0), "only"))
-				advance(&sc.lx);
+			bw_sqllex_advance(lx);
+			while (bw_sqllex_is_kw(bw_sqllex_peek(lx, 0), "only"))
+				bw_sqllex_advance(lx);
 			(void)table_ref(&sc, copy);
-		} else if (is_kw(t, "into")) {
-			advance(&sc.lx);
+		} else if (bw_sqllex_is_kw(t, "into")) {
+			bw_sqllex_advance(lx);
 			into_clause(&sc);
-		} else if (is_kw(t, "or")) {
+		} else if (bw_sqllex_is_kw(t, "or")) {
 			sc.saw_or = true;
-			advance(&sc.lx);
+			bw_sqllex_advance(lx);
 		} else if (is_name(t)) {
 			column_ref(&sc);
 		} else if (is_literal(t)) {
 			reversed_compare(&sc);
 		} else {
-			advance(&sc.lx);
+			bw_sqllex_advance(lx);
 		}
 	}
 	attribute(&sc);

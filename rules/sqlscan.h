@@ -2,17 +2,19 @@
  * sqlscan.h - which declared customer tables an SQL statement touches, and
  * which customer ids it names, without an SQL engine.
  *
- * A small tokenizer (strings with '' and E'' escapes, dollar quotes,
- * quoted identifiers, comments) feeds a scanner that looks for table names
- * after FROM, JOIN, UPDATE, INTO, TABLE, TRUNCATE and COPY (with aliases
- * and schema prefixes), and for comparisons of a declared customer column:
+ * The tokens of common/sqllex.h (strings with '' and E'' escapes, dollar
+ * quotes, quoted identifiers, also `...`, comments) feed a scanner that
+ * looks for table names after FROM, JOIN, UPDATE, INTO, TABLE, TRUNCATE and
+ * COPY (with aliases and schema prefixes), and for comparisons of a
+ * declared customer column:
  * `col = 'v'`, `'v' = col`, `col IN ('a', 'b')`, numbers or strings,
  * optionally qualified (`c.customer_id`), and INSERT column lists with
  * VALUES tuples. Keywords are case-insensitive.
  *
  * A touched table whose customer column is not compared with literals (no
- * condition, a parameter, `<>`, LIKE, a subquery...), or a statement with
- * OR in it, makes the scope unknown. It reads only text[0..len).
+ * condition, a parameter, `<>`, LIKE, a subquery, a U&'...' string...), or
+ * a statement with OR in it, makes the scope unknown. U&"..." names are no
+ * names here (their escapes are not undone). It reads only text[0..len).
  */
 #ifndef RULES_SQLSCAN_H
 #define RULES_SQLSCAN_H
