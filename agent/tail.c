@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "../common/buf.h"
+#include "../common/path.h"
 #include "../common/xmalloc.h"
 
 #define READ_BLOCK  (256u << 10)
@@ -381,28 +382,6 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
-/* fsync the directory holding path, so that a rename in it is durable. */
-static int fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc;
-
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 int tail_checkpoint(struct tail *t, struct bw_error *err)
 {
 	struct bw_buf b;
@@ -451,7 +430,7 @@ int tail_checkpoint(struct tail *t, struct bw_error *err)
 		bw_error_set(err, t->ck_path, 0, "rename: %s", strerror(errno));
 		goto fail_unlink;
 	}
-	if (fsync_dir_of(t->ck_path) < 0) {
+	if (bw_fsync_dir_of(t->ck_path) < 0) {
 		bw_error_set(err, t->ck_path, 0, "fsync of its directory: %s",
 		             strerror(errno));
 		goto fail;
@@ -977,12 +956,7 @@ int tail_add(struct tail *t, const char *path, enum tail_start start, void *arg,
 	slash = strrchr(path, '/');
 	if (path[0] == '\0' || (slash != NULL && slash[1] == '\0'))
 		return bw_error_set(err, path, 0, "not a file name");
-	if (slash == NULL)
-		dir = xstrdup(".");
-	else if (slash == path)
-		dir = xstrdup("/");
-	else
-		dir = xstrndup(path, (size_t)(slash - path));
+	dir = bw_path_dir(path);
 	d = dir_watch(t, dir, path, err);
 	free(dir);
 	if (d < 0)

@@ -12,10 +12,12 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "bwtime.h"
+#include "path.h"
 
 #define KEYS_LIST_MAX 300 /* room for "allowed: ..." in a message */
 
@@ -36,28 +38,10 @@ static const char *type_name(const config_setting_t *s)
 	return type_names[t];
 }
 
-/* Copy the directory part of path into buf ("." when there is none). */
-static int dir_of(const char *path, char *buf, size_t size)
-{
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL) {
-		snprintf(buf, size, ".");
-		return 0;
-	}
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= size)
-		return -1;
-	memcpy(buf, path, n);
-	buf[n] = '\0';
-	return 0;
-}
-
 int bw_cfg_read_file(config_t *cfg, const char *path, const char *include_dir,
 		     struct bw_error *err)
 {
-	char dir[PATH_MAX];
+	char *dir;
 	struct stat st;
 	const char *efile;
 	FILE *fp;
@@ -76,13 +60,12 @@ int bw_cfg_read_file(config_t *cfg, const char *path, const char *include_dir,
 	}
 	fclose(fp);
 	if (include_dir == NULL) {
-		if (dir_of(path, dir, sizeof(dir)) != 0) {
-			bw_error_set(err, path, 0, "path too long");
-			goto fail;
-		}
-		include_dir = dir;
+		dir = bw_path_dir(path);
+		config_set_include_dir(cfg, dir);
+		free(dir);
+	} else {
+		config_set_include_dir(cfg, include_dir);
 	}
-	config_set_include_dir(cfg, include_dir);
 	if (config_read_file(cfg, path) != CONFIG_TRUE) {
 		efile = config_error_file(cfg);
 		if (config_error_type(cfg) == CONFIG_ERR_FILE_IO)
