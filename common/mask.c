@@ -11,7 +11,8 @@
  * then walked over one character at a time without the matcher firing again
  * inside it, so every input byte is looked at a bounded number of times: the
  * work is linear in the input consumed, and stops as soon as the output is
- * full.
+ * full. The SQL matcher looks further ahead, but at most SQL_WINDOW bytes
+ * from its trigger word, except over the string it then masks and consumes.
  *
  * Choices beyond mask.h:
  *  - a secret parameter is "name=value" (query, form, cookie, environment)
@@ -24,8 +25,13 @@
  *    masked; a free-standing "Basic" or "Bearer" masks the token after it
  *    when that token is at least 8 characters long ("Basic auth failed"
  *    stays as it is).
- *  - SQL: the quoted literal after PASSWORD (optionally after '=' or '(')
- *    and after IDENTIFIED BY.
+ *  - SQL (see "SQL secrets" below): statements are lexed with bw_sqllex,
+ *    as PostgreSQL reads them, from a trigger word on. The secret is the
+ *    string token where the rule expects it, of any quoting: '', E'',
+ *    U&'', $$...$$, $tag$...$tag$, and "..." (MySQL). A plain string whose
+ *    content ends in a backslash is masked to the later of its standard
+ *    end and its end with backslash escapes (MySQL, or PostgreSQL with
+ *    standard_conforming_strings off).
  *  - an e-mail address is local@domain or local%40domain (URL-encoded), the
  *    domain having a dot and a last label of letters; the domain is kept.
  *  - a card number is a run of 13-19 digits, not touching other digits,
@@ -36,6 +42,7 @@
  *    "\xNN"; other valid UTF-8 is copied.
  */
 #include "mask.h"
+#include "sqllex.h"
 #include "utf8.h"
 
 #include <stdbool.h>
@@ -209,24 +216,51 @@ static const char *const secret_suffixes[] = {
 #define LEN(a)   (sizeof(a) / sizeof((a)[0]))
 #define MAX_NAME 64
 
+/* Does the name in[i..i+n) end in "_" or "-" and then word, ignoring
+ * case ("client_secret", "x-api-key")? */
+static bool ends_in_word(const struct in *in, size_t i, size_t n,
+                         const char *word)
+{
+	size_t wl = strlen(word);
+
+	return n > wl + 1 &&
+	       (in->p[i + n - wl - 1] == '_' || in->p[i + n - wl - 1] == '-') &&
+	       strncasecmp((const char *)in->p + i + n - wl, word, wl) == 0;
+}
+
 static bool secret_name(const struct in *in, size_t i, size_t n)
 {
-	size_t k, sl;
+	size_t k;
 
 	for (k = 0; k < LEN(secret_names); k++) {
 		if (word_is(in, i, n, secret_names[k]))
 			return true;
 	}
 	for (k = 0; k < LEN(secret_suffixes); k++) {
-		sl = strlen(secret_suffixes[k]);
-		if (n > sl + 1 &&
-		    (in->p[i + n - sl - 1] == '_' ||
-		     in->p[i + n - sl - 1] == '-') &&
-		    strncasecmp((const char *)in->p + i + n - sl,
-		                secret_suffixes[k], sl) == 0)
+		if (ends_in_word(in, i, n, secret_suffixes[k]))
 			return true;
 	}
 	return false;
+}
+
+/* Copy one character at in[i]; returns the bytes consumed. */
+static size_t copy_char(struct out *o, const struct in *in, size_t i)
+{
+	unsigned char c = in->p[i];
+	size_t n;
+
+	if (c >= 0x20 && c < 0x7f) {
+		put(o, (const char *)in->p + i, 1);
+		return 1;
+	}
+	n = c >= 0x80 ? bw_utf8_len(in->p + i, in->len - i) : 0;
+	/* C1 controls (U+0080..U+009F) are not shown either. */
+	if (n == 0 || (n == 2 && c == 0xc2 && in->p[i + 1] < 0xa0)) {
+		put_escape(o, c);
+		return 1;
+	}
+	put(o, (const char *)in->p + i, n);
+	return n;
 }
 
 /* Copy in[from..to), which holds only ASCII we matched on (names, spaces,
@@ -341,35 +375,315 @@ static size_t match_scheme(struct out *o, const struct in *in, size_t i,
 	return j + t - i;
 }
 
-/* SQL: PASSWORD 'x', PASSWORD = 'x', PASSWORD('x'), IDENTIFIED BY 'x'. */
-static size_t match_sql_password(struct out *o, const struct in *in, size_t i,
-                                 size_t n)
+/*
+ * SQL secrets. At a trigger word (a table below) the text is lexed with
+ * bw_sqllex over at most SQL_WINDOW bytes; when the tokens after the word
+ * have the shape of a secret, the string token there is the secret. The
+ * text from the word to the string is shown as usual (it may hold other
+ * secrets: crypt('a', ...) inside pgp_sym_encrypt(..., 'b')), the string's
+ * content becomes MASK between its own quotes or tags, and an empty string
+ * stays (it shows that none was given).
+ *
+ * The window bounds the work on a trigger word that leads nowhere; the
+ * string is lexed again over the rest of the input, so one longer than the
+ * window, or cut off by the end of the input, is masked to its real end.
+ */
+
+#define SQL_WINDOW 512 /* mask.h says so */
+
+/* Where a rule looks: a lexer from the trigger word on, and where the
+ * last token taken ends (exact for names, operators and punctuation, the
+ * tokens a secret string follows). */
+struct sqlcur {
+	struct bw_sqllex lx;
+	const char *end;
+};
+
+static const struct bw_sqltok *tok(struct sqlcur *c, size_t k)
 {
-	size_t j, b;
+	return bw_sqllex_peek(&c->lx, k);
+}
+
+static void take(struct sqlcur *c)
+{
+	const struct bw_sqltok *t = tok(c, 0);
+
+	if (t->kind == BW_SQL_END)
+		return;
+	c->end = t->p + t->len;
+	bw_sqllex_advance(&c->lx);
+}
+
+/* A string, or a "..." token (a string in MySQL, an identifier in
+ * PostgreSQL, where masking it hides nothing the incident needs). */
+static bool is_literal(const struct bw_sqltok *t)
+{
+	return t->kind == BW_SQL_STRING ||
+	       (t->kind == BW_SQL_QIDENT && t->quote == '"');
+}
+
+/* Is p[0..n), text in the input, a secret name? */
+static bool secret_word(const struct in *in, const char *p, size_t n)
+{
+	return secret_name(in, (size_t)((const unsigned char *)p - in->p), n);
+}
+
+/* Step into calls wrapped around a secret: md5('x'), decode('6b', 'hex'). */
+static void into_calls(struct sqlcur *c)
+{
+	while (tok(c, 0)->kind == BW_SQL_NAME &&
+	       bw_sqllex_is_punct(tok(c, 1), '(')) {
+		take(c);
+		take(c);
+	}
+}
+
+/*
+ * Rules. Each gets c at the token after the trigger word and arg from its
+ * table entry; it returns true with the token that may be the secret
+ * current, false when the shape is not there.
+ */
+
+/* PASSWORD 'x', PASSWORD = 'x', PASSWORD('x') and MySQL's SET PASSWORD
+ * FOR user = 'x'; also in calls wrapped around the password. */
+static bool find_password(struct sqlcur *c, const struct in *in, unsigned arg)
+{
+	(void)in;
+	(void)arg;
+	if (bw_sqllex_is_kw(tok(c, 0), "for")) {
+		while (!bw_sqllex_is_op(tok(c, 0), "=")) {
+			if (tok(c, 0)->kind == BW_SQL_END ||
+			    bw_sqllex_is_punct(tok(c, 0), ';'))
+				return false;
+			take(c);
+		}
+	}
+	if (bw_sqllex_is_op(tok(c, 0), "=") ||
+	    bw_sqllex_is_punct(tok(c, 0), '('))
+		take(c);
+	into_calls(c);
+	return true;
+}
+
+/* MySQL: IDENTIFIED [WITH plugin] BY [PASSWORD] 'x', IDENTIFIED WITH
+ * plugin AS 'x'. */
+static bool find_identified(struct sqlcur *c, const struct in *in, unsigned arg)
+{
+	(void)in;
+	(void)arg;
+	if (bw_sqllex_is_kw(tok(c, 0), "with") &&
+	    (tok(c, 1)->kind == BW_SQL_NAME || is_literal(tok(c, 1)))) {
+		take(c);
+		take(c);
+		if (bw_sqllex_is_kw(tok(c, 0), "as")) {
+			take(c);
+			return true;
+		}
+	}
+	if (!bw_sqllex_is_kw(tok(c, 0), "by"))
+		return false;
+	take(c);
+	if (bw_sqllex_is_kw(tok(c, 0), "password"))
+		take(c);
+	return true;
+}
+
+/* f(a0, a1, ...): argument number arg, or the first string in calls
+ * wrapped around it. */
+static bool find_arg(struct sqlcur *c, const struct in *in, unsigned arg)
+{
+	const struct bw_sqltok *t;
+	size_t depth = 0;
+
+	(void)in;
+	if (!bw_sqllex_is_punct(tok(c, 0), '('))
+		return false;
+	take(c);
+	while (arg > 0) {
+		t = tok(c, 0);
+		if (t->kind == BW_SQL_END || bw_sqllex_is_punct(t, ';'))
+			return false;
+		if (bw_sqllex_is_punct(t, '(') || bw_sqllex_is_punct(t, '[')) {
+			depth++;
+		} else if (bw_sqllex_is_punct(t, ')') ||
+		           bw_sqllex_is_punct(t, ']')) {
+			if (depth == 0)
+				return false;
+			depth--;
+		} else if (depth == 0 && bw_sqllex_is_punct(t, ',')) {
+			arg--;
+		}
+		take(c);
+	}
+	into_calls(c);
+	return true;
+}
+
+/* set_config('app.secret', 'x', ...): the value of a custom setting (a
+ * dotted name) whose last part is a secret name. */
+static bool find_set_config(struct sqlcur *c, const struct in *in, unsigned arg)
+{
+	const struct bw_sqltok *t = tok(c, 1);
+	const char *dot;
+
+	if (!bw_sqllex_is_punct(tok(c, 0), '(') || t->kind != BW_SQL_STRING)
+		return false;
+	dot = memrchr(t->p, '.', t->len);
+	if (dot == NULL ||
+	    !secret_word(in, dot + 1, (size_t)(t->p + t->len - dot - 1)))
+		return false;
+	return find_arg(c, in, arg);
+}
+
+/* SET [SESSION | LOCAL] app.secret {= | TO} 'x': the same in SET (also
+ * after ALTER ROLE / DATABASE / SYSTEM). */
+static bool find_set(struct sqlcur *c, const struct in *in, unsigned arg)
+{
+	const struct bw_sqltok *t;
+	const char *last;
+	bool dotted = false;
+
+	(void)arg;
+	if (bw_sqllex_is_kw_in(tok(c, 0), "local session") &&
+	    tok(c, 1)->kind == BW_SQL_NAME)
+		take(c);
+	if (tok(c, 0)->kind != BW_SQL_NAME)
+		return false;
+	last = tok(c, 0)->p;
+	take(c);
+	while (bw_sqllex_is_punct(tok(c, 0), '.') &&
+	       tok(c, 1)->kind == BW_SQL_NAME) {
+		dotted = true;
+		take(c);
+		last = tok(c, 0)->p;
+		take(c);
+	}
+	if (!dotted || !secret_word(in, last, (size_t)(c->end - last)))
+		return false;
+	t = tok(c, 0);
+	if (!bw_sqllex_is_op(t, "=") && !bw_sqllex_is_kw(t, "to"))
+		return false;
+	take(c);
+	return true;
+}
+
+static const struct sql_rule {
+	const char *word;
+	bool suffix; /* also a name ending in "_" word: MASTER_PASSWORD */
+	bool (*find)(struct sqlcur *c, const struct in *in, unsigned arg);
+	unsigned arg;
+} sql_rules[] = {
+    {.word = "password", .suffix = true, .find = find_password},
+    {.word = "identified", .find = find_identified},
+    {.word = "set", .find = find_set},
+    {.word = "set_config", .find = find_set_config, .arg = 1},
+    /* pgcrypto: the key, or crypt()'s password. */
+    {.word = "pgp_sym_encrypt", .find = find_arg, .arg = 1},
+    {.word = "pgp_sym_encrypt_bytea", .find = find_arg, .arg = 1},
+    {.word = "pgp_sym_decrypt", .find = find_arg, .arg = 1},
+    {.word = "pgp_sym_decrypt_bytea", .find = find_arg, .arg = 1},
+    {.word = "pgp_pub_decrypt", .find = find_arg, .arg = 2},
+    {.word = "pgp_pub_decrypt_bytea", .find = find_arg, .arg = 2},
+    {.word = "encrypt", .find = find_arg, .arg = 1},
+    {.word = "decrypt", .find = find_arg, .arg = 1},
+    {.word = "encrypt_iv", .find = find_arg, .arg = 1},
+    {.word = "decrypt_iv", .find = find_arg, .arg = 1},
+    {.word = "hmac", .find = find_arg, .arg = 1},
+    {.word = "crypt", .find = find_arg, .arg = 0},
+    /* MySQL: the key. */
+    {.word = "aes_encrypt", .find = find_arg, .arg = 1},
+    {.word = "aes_decrypt", .find = find_arg, .arg = 1},
+};
+
+static const struct sql_rule *sql_rule(const struct in *in, size_t i, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < LEN(sql_rules); k++) {
+		if (word_is(in, i, n, sql_rules[k].word) ||
+		    (sql_rules[k].suffix &&
+		     ends_in_word(in, i, n, sql_rules[k].word)))
+			return &sql_rules[k];
+	}
+	return NULL;
+}
+
+/* The length of t's closing quote or tag; 0 when it is cut off. */
+static size_t close_len(const struct bw_sqltok *t)
+{
+	size_t k = 2;
+
+	if (t->open)
+		return 0;
+	if (t->quote != '$')
+		return 1;
+	/* The tag that opened it, "$tag$", ends just before the content. */
+	while (*(t->p - k) != '$')
+		k++;
+	return k;
+}
+
+/* Does in[from..to) end in an odd number of backslashes? */
+static bool odd_backslashes(const struct in *in, size_t from, size_t to)
+{
+	size_t k = to;
+
+	while (k > from && in->p[k - 1] == '\\')
+		k--;
+	return (to - k) % 2 == 1;
+}
+
+static void mask_from(struct out *o, const struct in *in, size_t i);
+
+static size_t match_sql(struct out *o, const struct in *in, size_t i, size_t n)
+{
+	const struct sql_rule *r;
+	const struct bw_sqltok *t;
+	struct sqlcur c;
+	struct bw_sqllex lx;
+	struct in part;
+	size_t from, to, end, alt;
 
 	/* A quote right after the name ends a quoted name (JSON), it does
 	 * not open a literal. */
 	if (i + n < in->len && (in->p[i + n] == '"' || in->p[i + n] == '\''))
 		return 0;
-	if (word_is(in, i, n, "password")) {
-		j = skip_spaces(in, i + n);
-		if (j < in->len && (in->p[j] == '=' || in->p[j] == '('))
-			j = skip_spaces(in, j + 1);
-	} else if (word_is(in, i, n, "identified")) {
-		j = skip_spaces(in, i + n);
-		if (j == i + n)
-			return 0;
-		b = span(in, j, is_alpha, 3);
-		if (!word_is(in, j, b, "by"))
-			return 0;
-		j = skip_spaces(in, j + b);
-	} else {
+	r = sql_rule(in, i, n);
+	if (r == NULL)
 		return 0;
+	bw_sqllex_init(&c.lx, (const char *)in->p + i,
+	               in->len - i < SQL_WINDOW ? in->len - i : SQL_WINDOW, 0);
+	t = tok(&c, 0);
+	if (t->kind != BW_SQL_NAME || t->len != n)
+		return 0; /* "crypt$x" */
+	take(&c);
+	if (!r->find(&c, in, r->arg) || !is_literal(tok(&c, 0)))
+		return 0;
+	bw_sqllex_init(&lx, c.end,
+	               (size_t)((const char *)in->p + in->len - c.end), 0);
+	t = bw_sqllex_peek(&lx, 0);
+	if (!is_literal(t) || t->len == 0)
+		return 0;
+	from = (size_t)((const unsigned char *)t->p - in->p);
+	to = from + t->len;
+	end = to + close_len(t);
+	/* A backslash just before the closing quote ends a standard string
+	 * but escapes the quote in MySQL (or with standard_conforming_strings
+	 * off): mask to the later of the two ends. */
+	if (t->quote != '$' && !t->open && odd_backslashes(in, from, to)) {
+		alt = skip_quoted(in, from - 1);
+		if (alt > end) {
+			end = alt;
+			to = in->p[alt - 1] == in->p[from - 1] ? alt - 1 : alt;
+		}
 	}
-	if (j >= in->len || (in->p[j] != '\'' && in->p[j] != '"'))
-		return 0;
-	copy_ascii(o, in, i, j);
-	return mask_literal(o, in, j) - i;
+	copy_ascii(o, in, i, i + n);
+	part = (struct in){.p = in->p, .len = from};
+	mask_from(o, &part, i + n);
+	put_ascii(o, MASK, strlen(MASK));
+	part.len = end;
+	mask_from(o, &part, to);
+	return end - i;
 }
 
 /* name=value, and the JSON member "name": "value" (i just past a quote). */
@@ -421,7 +735,7 @@ static size_t (*const name_matchers[])(struct out *, const struct in *, size_t,
                                        size_t) = {
     match_authorization,
     match_scheme,
-    match_sql_password,
+    match_sql,
     match_param,
 };
 
@@ -538,44 +852,31 @@ static size_t (*const matchers[])(struct out *, const struct in *, size_t) = {
     match_card,
 };
 
-/* Copy one character at in[i]; returns the bytes consumed. */
-static size_t copy_char(struct out *o, const struct in *in, size_t i)
+/* Write in[i..in->len) masked to o. */
+static void mask_from(struct out *o, const struct in *in, size_t i)
 {
-	unsigned char c = in->p[i];
-	size_t n;
+	size_t k, used;
 
-	if (c >= 0x20 && c < 0x7f) {
-		put(o, (const char *)in->p + i, 1);
-		return 1;
+	while (i < in->len && !o->full) {
+		used = 0;
+		for (k = 0; k < LEN(matchers) && used == 0; k++)
+			used = matchers[k](o, in, i);
+		if (used == 0)
+			used = copy_char(o, in, i);
+		i += used;
 	}
-	n = c >= 0x80 ? bw_utf8_len(in->p + i, in->len - i) : 0;
-	/* C1 controls (U+0080..U+009F) are not shown either. */
-	if (n == 0 || (n == 2 && c == 0xc2 && in->p[i + 1] < 0xa0)) {
-		put_escape(o, c);
-		return 1;
-	}
-	put(o, (const char *)in->p + i, n);
-	return n;
 }
 
 size_t bw_mask_excerpt(const char *in_p, size_t len, char *out, size_t size)
 {
 	struct out o = {.p = out, .size = size};
 	struct in in = {.p = (const unsigned char *)in_p, .len = len};
-	size_t i = 0, k, used;
 
 	if (size == 0)
 		return 0;
 	if (in_p == NULL)
-		len = in.len = 0;
-	while (i < len && !o.full) {
-		used = 0;
-		for (k = 0; k < LEN(matchers) && used == 0; k++)
-			used = matchers[k](&o, &in, i);
-		if (used == 0)
-			used = copy_char(&o, &in, i);
-		i += used;
-	}
+		in.len = 0;
+	mask_from(&o, &in, 0);
 	if (o.full) {
 		/* Cut back to a unit boundary that leaves room for "...". */
 		o.len = o.mark;

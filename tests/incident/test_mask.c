@@ -94,15 +94,249 @@ static const struct mask_case cases[] = {
      "Authorization:\\x09Basic\\x09****"},
 };
 
-START_TEST(mask_cases)
-{
-	const struct mask_case *c = &cases[_i];
-	char out[512];
-	size_t n;
+/* SQL secrets: every kind of string literal after PASSWORD, and the other
+ * places a statement carries a secret. Literals that hold no secret (the
+ * customer ids an incident needs) stay as they are. */
+static const struct mask_case sql_cases[] = {
+    /* Dollar quotes, without and with a tag; a lone '$' or '$$' inside
+     * a tagged one does not end it. */
+    {"ALTER ROLE x PASSWORD $$hunter2$$", "ALTER ROLE x PASSWORD $$****$$"},
+    {"ALTER ROLE x PASSWORD $p$hun$$'ter2$p$ VALID UNTIL 'infinity'",
+     "ALTER ROLE x PASSWORD $p$****$p$ VALID UNTIL 'infinity'"},
+    /* E'' with an escaped quote, and U&'' strings. */
+    {"CREATE USER u WITH PASSWORD E'hun\\'ter2' LOGIN",
+     "CREATE USER u WITH PASSWORD E'****' LOGIN"},
+    {"ALTER ROLE x PASSWORD e'a\\\\' NOLOGIN",
+     "ALTER ROLE x PASSWORD e'****' NOLOGIN"},
+    {"ALTER ROLE x PASSWORD U&'hun\\0074er2' UESCAPE '\\'",
+     "ALTER ROLE x PASSWORD U&'****' UESCAPE '\\'"},
+    /* A doubled quote stays inside, also after a backslash (which does
+     * not escape in a standard string). */
+    {"CREATE ROLE r LOGIN PASSWORD 'C:\\''x' NOINHERIT",
+     "CREATE ROLE r LOGIN PASSWORD '****' NOINHERIT"},
+    /* A backslash before the closing quote: a standard string ends there,
+     * a MySQL one goes on; the mask covers both. */
+    {"ALTER ROLE x PASSWORD 'abc\\'def' LOGIN",
+     "ALTER ROLE x PASSWORD '****' LOGIN"},
+    {"SET PASSWORD = \"abc\\\"def\"", "SET PASSWORD = \"****\""},
+    {"UPDATE users SET password = 'C:\\' WHERE customer_id = 'c1001'",
+     "UPDATE users SET password = '****'c1001'"}, /* the id stays */
+    {"ALTER ROLE x PASSWORD 'C:\\\\' LOGIN",
+     "ALTER ROLE x PASSWORD '****' LOGIN"},
+    /* Cut off at the end of the excerpt: masked to its end. */
+    {"ALTER ROLE x PASSWORD $$hunter2", "ALTER ROLE x PASSWORD $$****"},
+    {"ALTER ROLE x PASSWORD $p$hunter2$p", "ALTER ROLE x PASSWORD $p$****"},
+    {"ALTER ROLE x PASSWORD E'hun\\'ter2", "ALTER ROLE x PASSWORD E'****"},
+    {"ALTER ROLE x PASSWORD U&'it''s", "ALTER ROLE x PASSWORD U&'****"},
+    /* Comments and line breaks between the keyword and the literal. */
+    {"CREATE ROLE r ENCRYPTED PASSWORD /* rotated */ 'x1' LOGIN",
+     "CREATE ROLE r ENCRYPTED PASSWORD /* rotated */ '****' LOGIN"},
+    {"ALTER ROLE r PASSWORD -- new\n'x1'",
+     "ALTER ROLE r PASSWORD -- new\\x0a'****'"},
+    /* Several secrets in one statement. */
+    {"ALTER ROLE a PASSWORD $$x1$$; ALTER ROLE b ENCRYPTED PASSWORD E'x\\'2'",
+     "ALTER ROLE a PASSWORD $$****$$; ALTER ROLE b ENCRYPTED PASSWORD "
+     "E'****'"},
+    {"UPDATE users SET password = crypt('new', gen_salt('bf')) WHERE "
+     "password = crypt($$old$$, password) AND customer_id = 'c1001'",
+     "UPDATE users SET password = crypt('****', gen_salt('bf')) WHERE "
+     "password = crypt($$****$$, password) AND customer_id = 'c1001'"},
+    {"CREATE USER 'a'@'%' IDENTIFIED BY 'x1', 'b'@'%' IDENTIFIED WITH "
+     "caching_sha2_password BY \"x2\"",
+     "CREATE USER 'a'@'%' IDENTIFIED BY '****', 'b'@'%' IDENTIFIED WITH "
+     "caching_sha2_password BY \"****\""},
+    /* A hash function around the password. */
+    {"SELECT id FROM users WHERE password = md5('hunter2') AND "
+     "customer_id = 'c1001'",
+     "SELECT id FROM users WHERE password = md5('****') AND "
+     "customer_id = 'c1001'"},
+    /* PASSWORD as a column or keyword with no literal after it: the
+     * literals further on stay. */
+    {"SELECT password, email FROM users WHERE customer_id = 'c1001'",
+     "SELECT password, email FROM users WHERE customer_id = 'c1001'"},
+    {"UPDATE users SET password = NULL WHERE customer_id = 'c1001' AND "
+     "note = $$x$$",
+     "UPDATE users SET password = NULL WHERE customer_id = 'c1001' AND "
+     "note = $$x$$"},
+    {"INSERT INTO users (password, customer_id) VALUES ($1, 'c1001')",
+     "INSERT INTO users (password, customer_id) VALUES ($1, 'c1001')"},
+    {"CREATE ROLE app LOGIN PASSWORD :'app_pw'",
+     "CREATE ROLE app LOGIN PASSWORD :'app_pw'"},
+    {"SELECT password_hash FROM users WHERE customer_id = E'c1001'",
+     "SELECT password_hash FROM users WHERE customer_id = E'c1001'"},
+    /* An empty password shows that none is set; nothing to hide. */
+    {"ALTER ROLE x PASSWORD ''", "ALTER ROLE x PASSWORD ''"},
+    /* pgcrypto keys: the second argument of pgp_sym_*; the data stays
+     * (its card number masked as anywhere else). */
+    {"INSERT INTO cards VALUES ('c1001', pgp_sym_encrypt('4111111111111111', "
+     "'k3y', 'cipher-algo=aes256'))",
+     "INSERT INTO cards VALUES ('c1001', pgp_sym_encrypt('************1111', "
+     "'****', 'cipher-algo=aes256'))"},
+    {"SELECT pgp_sym_decrypt(f(card, 'a,b')::bytea, $k$s3cr3t$k$) FROM cards "
+     "WHERE customer_id = 'c1001'",
+     "SELECT pgp_sym_decrypt(f(card, 'a,b')::bytea, $k$****$k$) FROM cards "
+     "WHERE customer_id = 'c1001'"},
+    {"SELECT PGP_SYM_DECRYPT_BYTEA(d, E'k\\'1'), "
+     "pgp_sym_encrypt(pgp_sym_decrypt(d, 'k2'), 'k3')",
+     "SELECT PGP_SYM_DECRYPT_BYTEA(d, E'****'), "
+     "pgp_sym_encrypt(pgp_sym_decrypt(d, '****'), '****')"},
+    {"SELECT pgp_sym_encrypt(d, decode('6b6579', 'hex'))",
+     "SELECT pgp_sym_encrypt(d, decode('****', 'hex'))"},
+    {"SELECT pgp_sym_decrypt(d) FROM t WHERE customer_id = 'c1001'",
+     "SELECT pgp_sym_decrypt(d) FROM t WHERE customer_id = 'c1001'"},
+    /* Secret custom settings; other settings stay. */
+    {"SELECT set_config('app.secret', 'hunter2', false), "
+     "set_config('app.customer', 'c1001', false)",
+     "SELECT set_config('app.secret', '****', false), "
+     "set_config('app.customer', 'c1001', false)"},
+    {"SET LOCAL app.jwt_secret TO $$x$$; SET app.customer_id = 'c1001'",
+     "SET LOCAL app.jwt_secret TO $$****$$; SET app.customer_id = 'c1001'"},
+    {"SET search_path = 'c1001'", "SET search_path = 'c1001'"},
+    /* MySQL: replication and SET PASSWORD FOR. */
+    {"CHANGE MASTER TO MASTER_USER = 'repl', MASTER_PASSWORD = 'x1'",
+     "CHANGE MASTER TO MASTER_USER = 'repl', MASTER_PASSWORD = '****'"},
+    {"SET PASSWORD FOR 'u'@'%' = 'x1'", "SET PASSWORD FOR 'u'@'%' = '****'"},
+    /* In a log line, around other text. */
+    {"2024-05-01 LOG:  statement: ALTER ROLE bob PASSWORD $$pw$$ user's",
+     "2024-05-01 LOG:  statement: ALTER ROLE bob PASSWORD $$****$$ user's"},
+};
 
-	n = bw_mask_excerpt(c->in, strlen(c->in), out, sizeof(out));
+/* Run one case on a copy of exactly its length, so that reading past the
+ * end is caught under AddressSanitizer. */
+static void check_case(const struct mask_case *c)
+{
+	size_t len = strlen(c->in), n;
+	char *in = xmalloc(len + 1), out[512];
+
+	memcpy(in, c->in, len);
+	n = bw_mask_excerpt(len > 0 ? in : NULL, len, out, sizeof(out));
 	ck_assert_str_eq(out, c->out);
 	ck_assert_uint_eq(n, strlen(c->out));
+	free(in);
+}
+
+START_TEST(mask_cases)
+{
+	check_case(&cases[_i]);
+}
+END_TEST
+
+START_TEST(mask_sql_cases)
+{
+	check_case(&sql_cases[_i]);
+}
+END_TEST
+
+/* Append s to buf at *pos, n times. */
+static void append(char *buf, size_t *pos, const char *s, size_t n)
+{
+	size_t len = strlen(s);
+
+	while (n-- > 0) {
+		memcpy(buf + *pos, s, len);
+		*pos += len;
+	}
+}
+
+/* A literal much longer than any look-ahead: masked whole, and what
+ * follows it is kept, wherever in it a doubled quote, an escape or a
+ * partial tag falls. */
+START_TEST(sql_long_literal)
+{
+	static const struct {
+		const char *open, *inner, *close, *want;
+	} forms[] = {
+	    {"PASSWORD '", "''", "' LOGIN", "PASSWORD '****' LOGIN"},
+	    {"PASSWORD E'", "\\'", "' LOGIN", "PASSWORD E'****' LOGIN"},
+	    {"PASSWORD $tag$", "$ta", "$tag$ LOGIN",
+	     "PASSWORD $tag$****$tag$ LOGIN"},
+	    {"pgp_sym_decrypt(d, '", "''", "') LOGIN",
+	     "pgp_sym_decrypt(d, '****') LOGIN"},
+	};
+	enum { BODY = 3000 };
+	size_t k, at, len;
+	char *in, out[64];
+
+	for (k = 0; k < sizeof(forms) / sizeof(forms[0]); k++) {
+		for (at = 0; at <= BODY; at += 61) {
+			in = xmalloc(strlen(forms[k].open) + BODY +
+			             strlen(forms[k].inner) +
+			             strlen(forms[k].close));
+			len = 0;
+			append(in, &len, forms[k].open, 1);
+			append(in, &len, "x", at);
+			append(in, &len, forms[k].inner, 1);
+			append(in, &len, "x", BODY - at);
+			append(in, &len, forms[k].close, 1);
+			bw_mask_excerpt(in, len, out, sizeof(out));
+			ck_assert_str_eq(out, forms[k].want);
+			free(in);
+		}
+	}
+}
+END_TEST
+
+/* Random statements made of SQL pieces, on buffers of exactly their
+ * length: no read past the end (AddressSanitizer), and the output bounded
+ * and terminated. */
+START_TEST(sql_pieces)
+{
+	static const char *const pieces[] = {
+	    "PASSWORD ",
+	    "password",
+	    " ",
+	    "'",
+	    "''",
+	    "$$",
+	    "$t$",
+	    "$t",
+	    "E'",
+	    "\\",
+	    "U&'",
+	    "(",
+	    ",",
+	    ")",
+	    "=",
+	    "crypt",
+	    "pgp_sym_decrypt",
+	    "set_config",
+	    "'app.secret'",
+	    "SET ",
+	    "app.key",
+	    " TO ",
+	    "/*",
+	    "*/",
+	    "--",
+	    "\n",
+	    "IDENTIFIED BY ",
+	    "WITH ",
+	    "x",
+	    "::",
+	    ";",
+	};
+	unsigned state = 4242;
+	size_t round, len, k, n;
+	char buf[256], *in, out[96];
+
+	for (round = 0; round < 20000; round++) {
+		len = 0;
+		for (k = 0; k < round % 24; k++) {
+			const char *p;
+
+			state = state * 1103515245u + 12345u;
+			p = pieces[(state >> 16) %
+			           (sizeof(pieces) / sizeof(pieces[0]))];
+			if (len + strlen(p) > sizeof(buf))
+				break;
+			append(buf, &len, p, 1);
+		}
+		in = xmalloc(len + 1);
+		memcpy(in, buf, len);
+		n = bw_mask_excerpt(in, len, out, 1 + round % sizeof(out));
+		ck_assert_uint_lt(n, 1 + round % sizeof(out));
+		ck_assert_uint_eq(strlen(out), n);
+		free(in);
+	}
 }
 END_TEST
 
@@ -190,8 +424,20 @@ END_TEST
 START_TEST(huge_input)
 {
 	static const char *const pieces[] = {
-	    "a",         "1", "a@", "@a.",     "password",
-	    "password ", "=", "%4", "Bearer ", "4111111111111",
+	    "a",
+	    "1",
+	    "a@",
+	    "@a.",
+	    "password",
+	    "password ",
+	    "=",
+	    "%4",
+	    "Bearer ",
+	    "4111111111111",
+	    "password /*",
+	    "crypt(",
+	    "pgp_sym_decrypt(x,",
+	    "set a.key=",
 	};
 	size_t len = 16u << 20, i, k, plen;
 	char *in = xmalloc(len), out[1025];
@@ -222,6 +468,10 @@ static Suite *mask_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, mask_cases, 0,
 	                    (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, mask_sql_cases, 0,
+	                    (int)(sizeof(sql_cases) / sizeof(sql_cases[0])));
+	tcase_add_test(tc, sql_long_literal);
+	tcase_add_test(tc, sql_pieces);
 	tcase_add_test(tc, embedded_nul);
 	tcase_add_test(tc, truncation);
 	tcase_add_test(tc, any_bytes);
