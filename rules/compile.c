@@ -260,6 +260,45 @@ static void memoize_all(struct rules *r)
 	strset_free(&sigs);
 }
 
+static bool same_keys(const struct rule *a, const struct rule *b)
+{
+	if (a->n_keys != b->n_keys)
+		return false;
+	for (size_t k = 0; k < a->n_keys; k++)
+		if (a->keys[k].fk != b->keys[k].fk ||
+		    a->keys[k].vt != b->keys[k].vt ||
+		    a->keys[k].id != b->keys[k].id)
+			return false;
+	return true;
+}
+
+/* Rules whose keys read no capture and name the same fields share one
+ * key per event (build_key). */
+static void share_keys(struct rules *r)
+{
+	for (size_t i = 0; i < r->n_rules; i++) {
+		struct rule *ru = r->rules[i];
+		bool capture = false;
+
+		if (ru->agg == AGG_SINGLE)
+			continue;
+		for (size_t k = 0; k < ru->n_keys; k++)
+			capture |= ru->keys[k].fk == FK_CAPTURE;
+		if (capture)
+			continue;
+		for (size_t j = 0; j < i && ru->keyspec == 0; j++) {
+			const struct rule *o = r->rules[j];
+
+			if (o->keyspec != 0 && same_keys(o, ru))
+				ru->keyspec = o->keyspec;
+		}
+		if (ru->keyspec == 0)
+			ru->keyspec = (uint32_t)++r->n_keymemo;
+	}
+	r->keymemo =
+	    xcalloc(r->n_keymemo ? r->n_keymemo : 1, sizeof(*r->keymemo));
+}
+
 static void count_regexes(struct rules *r)
 {
 	for (size_t i = 0; i < r->n_rx; i++) {
@@ -296,6 +335,7 @@ int compile_rules(struct rules *r, struct bw_error *err)
 				goto fail;
 	count_regexes(r);
 	memoize_all(r);
+	share_keys(r);
 	for (int k = 1; k < BW_KIND__COUNT; k++) {
 		for (size_t i = 0; i < r->n_rules; i++) {
 			struct rule *ru = r->rules[i];

@@ -119,8 +119,7 @@ static char *put_uint(char *end, uint64_t v)
  * or 0 when absent. tb must hold INET6_ADDRSTRLEN bytes. */
 static size_t addr_text(const struct bw_addr *a, char *tb, size_t tbsz)
 {
-	char tmp[4], *p;
-	size_t n = 0, k;
+	size_t n = 0;
 
 	if (a == NULL || a->family == 0 || tbsz < INET6_ADDRSTRLEN)
 		return 0;
@@ -129,12 +128,15 @@ static size_t addr_text(const struct bw_addr *a, char *tb, size_t tbsz)
 		           ? strlen(tb)
 		           : 0;
 	for (int i = 0; i < 4; i++) {
-		p = put_uint(tmp + sizeof(tmp), a->bytes[i]);
-		k = (size_t)(tmp + sizeof(tmp) - p);
+		unsigned v = a->bytes[i];
+
 		if (i > 0)
 			tb[n++] = '.';
-		memcpy(tb + n, p, k);
-		n += k;
+		if (v >= 100)
+			tb[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			tb[n++] = (char)('0' + v / 10 % 10);
+		tb[n++] = (char)('0' + v % 10);
 	}
 	tb[n] = '\0';
 	return n;

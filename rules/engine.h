@@ -10,6 +10,7 @@
  *   site.c      site facts, business hours, derived fields
  *   sqlscan.c   customer tables and ids in SQL text
  *   window.c    threshold and sequence state per key
+ *   pool.c      blocks of one size kept for reuse (window state)
  *   template.c  summaries with ${...}
  *   strset.c    string sets (named sets, customers gathered per key)
  *
@@ -79,6 +80,8 @@ struct regex {
 	size_t n_names;
 	bool captures_used; /* some capture is read: PCRE2 must run */
 	enum hs_mode hs;    /* how Hyperscan takes it */
+	bool hs_dropped;    /* HSM_NONE because a database holding it was
+	                       refused as a whole, not by itself */
 	uint64_t hit_gen;   /* Hyperscan matched in this event generation */
 };
 
@@ -190,6 +193,9 @@ struct rule {
 	size_t n_caps;
 	struct tmpl summary;
 	struct window *win; /* NULL for single rules */
+	uint32_t keyspec;   /* 1 + index of the key cache shared with the
+	                       rules keyed alike, 0: none (a capture in the
+	                       key) */
 };
 
 /* Site facts (rules_load_site). */
@@ -257,6 +263,13 @@ struct evinfo {
 	bool unknown;
 };
 
+/* The aggregation key of a rule for the current event. */
+struct aggkey {
+	const char *p; /* NUL-terminated, no NUL inside */
+	size_t len;
+	uint64_t hash; /* strset_hash of the bytes */
+};
+
 /* What a window gathered for a first match. */
 struct gathered {
 	const char *const *cust;
@@ -292,6 +305,14 @@ struct rules {
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
 	struct ectx x;
+	/* Keys built this event, one per key spec that reads no capture. */
+	struct keymemo {
+		uint64_t gen; /* event generation of k */
+		bool absent;  /* every key field is absent */
+		struct aggkey k;
+		char text[RULES_MAX_KEY_LEN + 1];
+	} * keymemo;
+	size_t n_keymemo;
 	/* Scratch for matches. */
 	char keybuf[RULES_MAX_KEY_LEN + 1];
 	char sumbuf[RULES_MAX_SUMMARY + 1];
@@ -340,18 +361,21 @@ void regex_setup(struct rules *r);
 void regex_teardown(struct rules *r);
 
 /* prefilter.c */
-/* Add re to a database (once; not if Hyperscan cannot take it). */
+/* Add re to a database (once; not if Hyperscan cannot take it). A regex
+ * not classified yet is added on trial: pfdb_compile classifies it. */
 void pfdb_add(struct pfdb *db, struct regex *re);
-/* Compile the database and grow the shared scratch to fit it. Returns -1
- * with err only if the scratch cannot be had; a database Hyperscan refuses
- * as a whole leaves its patterns to PCRE2. */
+/* Classify the patterns of the database not classified yet, compile it and
+ * grow the shared scratch to fit it. Returns -1 with err only if the
+ * scratch cannot be had; a database Hyperscan refuses as a whole leaves its
+ * patterns to PCRE2. */
 int pfdb_compile(struct pfdb *db, hs_scratch_t **scratch,
                  struct bw_error *err) BW_WUR;
 void pfdb_free(struct pfdb *db);
 /* Scan p once per event generation; marks regex->hit_gen. */
 void pfdb_scan(struct pfdb *db, hs_scratch_t *scratch, const char *p,
                size_t len, uint64_t gen);
-/* Decide how Hyperscan takes re (exact, prefilter, not at all). */
+/* Decide how Hyperscan takes re (exact, prefilter, not at all), compiling
+ * it alone; nothing to do if it is classified already. */
 void prefilter_classify(struct regex *re);
 
 /* cond.c */
@@ -387,14 +411,18 @@ const struct site_set *site_find_set(const struct site *s, const char *name);
 struct window *window_new(size_t max_prior);
 void window_destroy(struct window **w);
 size_t window_keys(const struct window *w);
+/* Blocks the window ever allocated for key state and evidence copies (for
+ * tests: blocks given back are reused before new ones are made). */
+size_t window_blocks_made(const struct window *w);
 /* One matching event of a threshold rule for key: count it, and emit the
  * first match when it crosses, or a later match once it has. */
-void window_threshold(struct rules *r, struct rule *ru, const char *key,
-                      const struct evinfo *evi, rules_match_fn cb, void *arg);
+void window_threshold(struct rules *r, struct rule *ru,
+                      const struct aggkey *key, const struct evinfo *evi,
+                      rules_match_fn cb, void *arg);
 /* Step `step` matched for key; at most one advance per key per event.
  * The event's customers are looked at only if the step counts. */
 void window_sequence(struct rules *r, struct rule *ru, size_t step,
-                     const char *key, rules_match_fn cb, void *arg);
+                     const struct aggkey *key, rules_match_fn cb, void *arg);
 /* Drop the keys of ru idle for longer than its window at now_us. */
 void window_expire(struct rules *r, struct rule *ru, int64_t now_us);
 

@@ -8,6 +8,13 @@
  * prefilter; PCRE2 alone runs it). Patterns with Unicode properties or
  * PCRE2 verbs are left to PCRE2, since Hyperscan's byte-mode reading of
  * them need not be PCRE2's.
+ *
+ * Classifying a pattern costs a Hyperscan compile, and the database costs
+ * another. So the patterns of a database not classified yet are first
+ * compiled together, as exact: when that succeeds (the usual case) each
+ * of them is exact, and that compile is the database. Only when it fails
+ * is each compiled alone (exact, else as a prefilter), and the database
+ * compiled again from the classes found.
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -61,7 +68,8 @@ void prefilter_classify(struct regex *re)
 
 void pfdb_add(struct pfdb *db, struct regex *re)
 {
-	prefilter_classify(re);
+	if (re->hs == HSM_UNKNOWN && pcre_only_syntax(re->pattern))
+		re->hs = HSM_NONE;
 	if (re->hs == HSM_NONE)
 		return;
 	for (size_t i = 0; i < db->n; i++)
@@ -74,18 +82,29 @@ void pfdb_add(struct pfdb *db, struct regex *re)
 	db->pats[db->n++] = re;
 }
 
-int pfdb_compile(struct pfdb *db, hs_scratch_t **scratch, struct bw_error *err)
+/* Drop the patterns found since they were added to be beyond Hyperscan
+ * (they would not have been added had that been known then); keep those
+ * left to PCRE2 only because another database was refused. */
+static void prune(struct pfdb *db)
 {
-	const char **exprs = NULL;
-	unsigned *flags = NULL, *ids = NULL;
-	hs_compile_error_t *cerr = NULL;
-	int ret = -1;
+	size_t n = 0;
 
-	if (db->n == 0 || db->db != NULL)
-		return 0;
-	exprs = xcalloc(db->n, sizeof(*exprs));
-	flags = xcalloc(db->n, sizeof(*flags));
-	ids = xcalloc(db->n, sizeof(*ids));
+	for (size_t i = 0; i < db->n; i++)
+		if (db->pats[i]->hs != HSM_NONE || db->pats[i]->hs_dropped)
+			db->pats[n++] = db->pats[i];
+	db->n = n;
+}
+
+/* Compile db->db from its patterns, those not classified yet as exact.
+ * Returns false (db->db NULL) if Hyperscan refuses them. */
+static bool compile_db(struct pfdb *db)
+{
+	const char **exprs = xcalloc(db->n, sizeof(*exprs));
+	unsigned *flags = xcalloc(db->n, sizeof(*flags));
+	unsigned *ids = xcalloc(db->n, sizeof(*ids));
+	hs_compile_error_t *cerr = NULL;
+	bool ok;
+
 	for (size_t i = 0; i < db->n; i++) {
 		exprs[i] = db->pats[i]->pattern;
 		flags[i] = base_flags(db->pats[i]);
@@ -93,28 +112,65 @@ int pfdb_compile(struct pfdb *db, hs_scratch_t **scratch, struct bw_error *err)
 			flags[i] |= HS_FLAG_PREFILTER;
 		ids[i] = (unsigned)i;
 	}
-	if (hs_compile_multi(exprs, flags, ids, (unsigned)db->n, HS_MODE_BLOCK,
-	                     NULL, &db->db, &cerr) != HS_SUCCESS) {
-		/* Each pattern compiled alone; together they do not (too big):
-		 * leave them all to PCRE2 rather than refuse the rules. */
+	ok = hs_compile_multi(exprs, flags, ids, (unsigned)db->n, HS_MODE_BLOCK,
+	                      NULL, &db->db, &cerr) == HS_SUCCESS;
+	if (!ok) {
 		hs_free_compile_error(cerr);
-		for (size_t i = 0; i < db->n; i++)
-			db->pats[i]->hs = HSM_NONE;
-		db->n = 0;
 		db->db = NULL;
-		ret = 0;
-		goto out;
 	}
-	if (hs_alloc_scratch(db->db, scratch) != HS_SUCCESS) {
-		bw_error_set(err, NULL, 0, "cannot allocate Hyperscan scratch");
-		goto out;
-	}
-	ret = 0;
-out:
 	free(exprs);
 	free(flags);
 	free(ids);
-	return ret;
+	return ok;
+}
+
+/* Whether some pattern of db is not classified yet. */
+static bool has_unknown(const struct pfdb *db)
+{
+	for (size_t i = 0; i < db->n; i++)
+		if (db->pats[i]->hs == HSM_UNKNOWN)
+			return true;
+	return false;
+}
+
+/* Classify each pattern not classified yet alone, then compile db->db
+ * from the classes. Returns false with no database if no pattern is left
+ * or Hyperscan refuses them together (too big: they are all left to PCRE2
+ * rather than refuse the rules). */
+static bool compile_classified(struct pfdb *db)
+{
+	for (size_t i = 0; i < db->n; i++)
+		prefilter_classify(db->pats[i]);
+	prune(db);
+	if (db->n == 0)
+		return false;
+	if (compile_db(db))
+		return true;
+	for (size_t i = 0; i < db->n; i++) {
+		db->pats[i]->hs = HSM_NONE;
+		db->pats[i]->hs_dropped = true;
+	}
+	db->n = 0;
+	return false;
+}
+
+int pfdb_compile(struct pfdb *db, hs_scratch_t **scratch, struct bw_error *err)
+{
+	if (db->db != NULL)
+		return 0;
+	prune(db);
+	if (db->n > 0 && has_unknown(db) && compile_db(db)) {
+		/* Together as exact, so each alone as exact. */
+		for (size_t i = 0; i < db->n; i++)
+			if (db->pats[i]->hs == HSM_UNKNOWN)
+				db->pats[i]->hs = HSM_EXACT;
+	} else if (!compile_classified(db)) {
+		return 0;
+	}
+	if (hs_alloc_scratch(db->db, scratch) != HS_SUCCESS)
+		return bw_error_set(err, NULL, 0,
+		                    "cannot allocate Hyperscan scratch");
+	return 0;
 }
 
 void pfdb_free(struct pfdb *db)

@@ -113,6 +113,7 @@ void rules_destroy(struct rules **rp)
 	free(r->mtext);
 	free(r->mprior);
 	free(r->memo);
+	free(r->keymemo);
 	free(r);
 	*rp = NULL;
 }
@@ -287,40 +288,76 @@ void rules_emit(struct rules *r, const struct rule *ru, const char *key,
 	cb(&m, arg);
 }
 
+/* Replace each NUL of p[0..len) by '?'. */
+static void no_nul(char *p, size_t len)
+{
+	char *z = memchr(p, '\0', len);
+
+	while (z != NULL) {
+		*z = '?';
+		z = memchr(z + 1, '\0', len - (size_t)(z + 1 - p));
+	}
+}
+
 /* The aggregation key: each key field's values joined by ',', fields by
- * '|'. NULL when every key field is absent (the event does not count). */
-static const char *build_key(struct rules *r, const struct rule *ru)
+ * '|', into *key (valid until the next event). False when every key field
+ * is absent (the event does not count). Rules keyed alike (no capture)
+ * build it once per event. */
+static bool build_key(struct rules *r, const struct rule *ru,
+                      struct aggkey *key)
 {
 	struct bw_str vals[64];
+	struct keymemo *m = NULL;
 	char tb[64];
 	char *out = r->keybuf;
 	size_t used = 0, n;
-	bool any = false;
+	bool any = false, absent;
 
+	if (ru->keyspec != 0) {
+		m = &r->keymemo[ru->keyspec - 1];
+		if (m->gen == r->x.gen) {
+			*key = m->k;
+			return !m->absent;
+		}
+		out = m->text;
+	}
 	for (size_t i = 0; i < ru->n_keys; i++) {
 		if (i > 0 && used < RULES_MAX_KEY_LEN)
 			out[used++] = '|';
 		n = cond_values(r, &ru->keys[i], vals, 64, tb, sizeof(tb));
 		any |= n > 0;
 		for (size_t k = 0; k < n; k++) {
+			size_t len = vals[k].len;
+
 			if (k > 0 && used < RULES_MAX_KEY_LEN)
 				out[used++] = ',';
-			for (size_t j = 0;
-			     j < vals[k].len && used < RULES_MAX_KEY_LEN; j++)
-				out[used++] = vals[k].p[j] ? vals[k].p[j] : '?';
+			if (len > RULES_MAX_KEY_LEN - used)
+				len = RULES_MAX_KEY_LEN - used;
+			if (len > 0) {
+				memcpy(out + used, vals[k].p, len);
+				no_nul(out + used, len);
+				used += len;
+			}
 		}
 	}
 	out[used] = '\0';
-	if (ru->n_keys > 0 && !any)
-		return NULL;
-	return out;
+	absent = ru->n_keys > 0 && !any;
+	key->p = out;
+	key->len = used;
+	key->hash = absent ? 0 : strset_hash(out, used);
+	if (m != NULL) {
+		m->gen = r->x.gen;
+		m->absent = absent;
+		m->k = *key;
+	}
+	return !absent;
 }
 
 static void eval_rule(struct rules *r, struct rule *ru, rules_match_fn cb,
                       void *arg)
 {
 	struct evinfo evi;
-	const char *key;
+	struct aggkey key;
 	uint64_t maybe;
 
 	if (ru->n_caps > 0)
@@ -335,11 +372,10 @@ static void eval_rule(struct rules *r, struct rule *ru, rules_match_fn cb,
 		rules_emit(r, ru, "", true, &evi, NULL, cb, arg);
 		return;
 	}
-	key = build_key(r, ru);
-	if (key == NULL)
+	if (!build_key(r, ru, &key))
 		return;
 	rules_event_info(r, ru, &evi);
-	window_threshold(r, ru, key, &evi, cb, arg);
+	window_threshold(r, ru, &key, &evi, cb, arg);
 }
 
 static void eval_sequence(struct rules *r, struct rule *ru, rules_match_fn cb,
@@ -347,7 +383,7 @@ static void eval_sequence(struct rules *r, struct rule *ru, rules_match_fn cb,
 {
 	struct bw_str saved[RULES_MAX_CAPS];
 	uint32_t kbit = 1u << r->x.ev->kind;
-	const char *key;
+	struct aggkey key;
 	uint64_t maybe;
 	bool counted = false;
 
@@ -374,10 +410,9 @@ static void eval_sequence(struct rules *r, struct rule *ru, rules_match_fn cb,
 		if (!cond_post(r, &st->match, maybe) ||
 		    cond_any(r, &ru->unless) || cond_any(r, &st->unless))
 			continue;
-		key = build_key(r, ru);
-		if (key == NULL)
+		if (!build_key(r, ru, &key))
 			continue;
-		window_sequence(r, ru, i, key, cb, arg);
+		window_sequence(r, ru, i, &key, cb, arg);
 	}
 }
 

@@ -52,8 +52,11 @@ uint64_t strset_hash(const void *p, size_t len)
 		b += 8;
 		len -= 8;
 	}
+	/* The last 0..7 bytes, little-endian (no call to memcpy for a
+	 * length the compiler cannot see). */
 	w = 0;
-	memcpy(&w, b, len);
+	for (size_t i = 0; i < len; i++)
+		w |= (uint64_t)b[i] << (8 * i);
 	return fmix((h ^ w) * MIX3);
 }
 

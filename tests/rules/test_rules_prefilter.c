@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../rules/engine.h"
 #include "rtest.h"
 
 #define RULES(...) #__VA_ARGS__
@@ -211,6 +212,83 @@ START_TEST(test_same_matches)
 }
 END_TEST
 
+
+/* Each database is classified from one compile of its patterns together
+ * when that succeeds, else pattern by pattern: either way every regex must
+ * get the class it gets compiled alone, and a database must hold exactly
+ * the regexes Hyperscan takes. */
+static const char *const class_rules = RULES(rules = (
+	{ id = "exact"; title = "t"; category = "c"; severity = "low"; kinds = ["http"];
+	  match = ({ field = "path"; regex = "^/api/v[0-9]+/"; },
+		   { field = "user_agent"; regex = "curl|wget"; nocase = true; }); },
+	{ id = "mixed"; title = "t"; category = "c"; severity = "low"; kinds = ["http"];
+	  match = ({ field = "query"; regex = "id=[0-9]+"; },
+		   { field = "query"; regex = "(?<=&)x=1"; },
+		   { field = "query"; regex = "(abc|def)[^x]{40000}"; },
+		   { field = "query"; regex = "(?:(?:a{100}){100}){30}"; },
+		   { field = "query"; regex = "^\\p{Lu}"; }); },
+	{ id = "two-kinds"; title = "t"; category = "c"; severity = "low"; kinds = ["http", "sql"];
+	  match = ({ field = "text"; regex = "select\\s+\\*"; nocase = true; },
+		   { field = "text"; regex = "([a-z])\\1{3}"; }); },
+	{ id = "sql-only"; title = "t"; category = "c"; severity = "low"; kinds = ["sql"];
+	  match = ({ field = "text"; regex = "drop\\s+table"; nocase = true; }); }
+););
+
+static enum hs_mode alone(const struct regex *re)
+{
+	char msg[256];
+	struct regex *copy = regex_new(re->pattern, re->nocase, msg,
+				       sizeof(msg));
+	enum hs_mode m;
+
+	ck_assert_msg(copy != NULL, "%s", msg);
+	prefilter_classify(copy);
+	m = copy->hs;
+	regex_free(&copy);
+	return m;
+}
+
+static void check_db(const struct pfdb *db, size_t *count)
+{
+	for (size_t i = 0; i < db->n; i++)
+		ck_assert_int_ne(db->pats[i]->hs, HSM_NONE);
+	if (db->n > 0)
+		ck_assert_ptr_nonnull(db->db);
+	*count += db->n;
+}
+
+START_TEST(test_classes_as_alone)
+{
+	struct rules *r = rt_engine(big_site, _i == 0 ? class_rules : rules_text);
+	size_t n_class[4] = { 0 }, in_dbs = 0, taken = 0;
+
+	for (size_t i = 0; i < r->n_rx; i++) {
+		ck_assert_msg(r->rx[i]->hs == alone(r->rx[i]), "%s",
+			      r->rx[i]->pattern);
+		n_class[r->rx[i]->hs]++;
+	}
+	for (size_t i = 0; i < r->site.n_http; i++) {
+		const struct regex *re = r->site.http[i].re;
+
+		ck_assert_msg(re->hs == alone(re), "%s", re->pattern);
+		n_class[re->hs]++;
+		taken += re->hs != HSM_NONE;
+	}
+	check_db(&r->site.http_db, &in_dbs);
+	ck_assert_uint_eq(in_dbs, taken);
+	for (int k = 0; k < BW_KIND__COUNT; k++)
+		for (int f = 0; f < BW_F__COUNT; f++)
+			if (r->pf[k][f] != NULL)
+				check_db(r->pf[k][f], &in_dbs);
+	/* Not vacuous: every class is there. */
+	ck_assert_uint_eq(n_class[HSM_UNKNOWN], 0);
+	ck_assert_uint_gt(n_class[HSM_EXACT], 0);
+	ck_assert_uint_gt(n_class[HSM_PREFILTER], 0);
+	ck_assert_uint_gt(n_class[HSM_NONE], 0);
+	rules_destroy(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rules_prefilter");
@@ -218,6 +296,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_same_matches, 0, 2);
+	tcase_add_loop_test(tc, test_classes_as_alone, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,12 +1,18 @@
 /*
  * test_rules_window.c - thresholds (count, distinct, sum) sliding on event
- * time, sequences, continuation matches, expiry and the bounds.
+ * time, sequences, continuation matches, expiry and the bounds; the key
+ * state across its inline/heap boundaries (ring, distinct values,
+ * customers, evidence, long keys), the key index under churn, and block
+ * reuse; and the pools the state lives in (rules/pool.c).
  */
 #include <check.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../rules/engine.h"
+#include "../../rules/pool.h"
 #include "rtest.h"
 
 #define RULES(...) #__VA_ARGS__
@@ -252,14 +258,17 @@ START_TEST(test_sequence_steps_kinds)
 }
 END_TEST
 
+/* Two events of a key within an hour. */
+static const char *const two_rules = RULES(rules = (
+	{ id = "two"; title = "t"; category = "c"; severity = "low";
+	  kinds = ["http"];
+	  aggregate = { type = "threshold"; key = "src_ip"; window = "1h"; min = 2; }; }
+););
+
 START_TEST(test_max_keys_eviction)
 {
 	struct rules_limits lim = { .max_keys_per_rule = 2 };
-	struct rules *r = rt_engine_lim(NULL, RULES(rules = (
-		{ id = "two"; title = "t"; category = "c"; severity = "low";
-		  kinds = ["http"];
-		  aggregate = { type = "threshold"; key = "src_ip"; window = "1h"; min = 2; }; }
-	);), &lim);
+	struct rules *r = rt_engine_lim(NULL, two_rules, &lim);
 	struct rt_log *log = new_log();
 	struct rules_stats st;
 
@@ -358,6 +367,403 @@ START_TEST(test_key_absent)
 }
 END_TEST
 
+
+/* End a test: the engine and the log go. */
+static void finish(struct rules **r, struct rt_log *log)
+{
+	free(log);
+	rules_destroy(r);
+}
+
+/* Distinct values: the first few are kept in the key's block, more move
+ * to a table; values leave the window by their last time either way. */
+START_TEST(test_distinct_inline_and_spill)
+{
+	struct rules *r = rt_engine(NULL, RULES(rules = (
+		{ id = "d3"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"]; match = ({ field = "path"; prefix = "/s/"; });
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "60s";
+				distinct = "path"; min = 3; }; },
+		{ id = "d7"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"]; match = ({ field = "path"; prefix = "/v"; });
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "60s";
+				distinct = "path"; min = 7; }; }
+	);));
+	static const struct {
+		int64_t t;
+		const char *path;
+	} seven[] = {
+		{ 0, "/v1" },  { 20, "/v2" }, { 40, "/v3" }, { 50, "/v4" },
+		{ 55, "/v5" }, { 58, "/v1" }, { 65, "/v6" }, { 82, "/v7" },
+		{ 83, "/v7" }, { 83, "/v2" },
+	};
+	struct rt_log *log = new_log();
+
+	/* Few values: a has left the window at 61, seen again it counts. */
+	ck_assert_uint_eq(http_at(r, log, 0, "192.0.2.1", "/s/a", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 30, "192.0.2.1", "/s/b", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 61, "192.0.2.1", "/s/c", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 62, "192.0.2.1", "/s/a", 0), 1);
+	ck_assert_str_eq(log->m[0].rule, "d3");
+	ck_assert_uint_eq(log->m[0].count, 4);
+
+	/* Seven: past the block's room. v1 seen again does not count twice;
+	 * v2 (20) has left at 82, and counts again at 83. */
+	log->n = 0;
+	for (size_t i = 0; i < sizeof(seven) / sizeof(seven[0]); i++)
+		ck_assert_uint_eq(http_at(r, log, seven[i].t, "192.0.2.2",
+					  seven[i].path, 0),
+				  i == 9 ? 1 : 0);
+	ck_assert_str_eq(log->m[0].rule, "d7");
+	ck_assert_uint_eq(log->m[0].count, 10);
+	finish(&r, log);
+}
+END_TEST
+
+/* Count: the first ring entries are in the key's block, then on the heap;
+ * at the bound the two oldest merge and leave with the later time. */
+START_TEST(test_ring_inline_spill_merge)
+{
+	const char *text = RULES(rules = (
+		{ id = "c6"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"]; match = ({ field = "path"; prefix = "/c"; });
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "10s"; min = 6; }; },
+		{ id = "m7"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"]; match = ({ field = "path"; prefix = "/m"; });
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "20s"; min = 7; }; }
+	););
+	struct rules_limits lim = { .max_distinct_per_key = 5 };
+	struct rules *r = rt_engine(NULL, text);
+	struct rt_log *log = new_log();
+	int64_t t;
+
+	/* 0..4, then 0 leaves at 11, 1 at 12: five in the window each time,
+	 * until a second event at 12. */
+	for (t = 0; t <= 4; t++)
+		ck_assert_uint_eq(http_at(r, log, t, "192.0.2.1", "/c", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 11, "192.0.2.1", "/c", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 12, "192.0.2.1", "/c", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 12, "192.0.2.1", "/c", 0), 1);
+	ck_assert_uint_eq(log->m[0].count, 8);
+	rules_destroy(&r);
+
+	/* A ring of 5: at 10 the events of 0 and 2 merge into one of 2,
+	 * which is still in the window at 21 (an unmerged 0 would not be). */
+	r = rt_engine_lim(NULL, text, &lim);
+	log->n = 0;
+	for (t = 0; t <= 10; t += 2)
+		ck_assert_uint_eq(http_at(r, log, t, "192.0.2.1", "/m", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 21, "192.0.2.1", "/m", 0), 1);
+	ck_assert_uint_eq(log->m[0].count, 7);
+	finish(&r, log);
+}
+END_TEST
+
+/* Customers: the first short ids in the block, then a set; order first
+ * seen, no repeats, exact count. */
+START_TEST(test_customers_spill)
+{
+	struct rules *r = rt_engine(rtest_site, RULES(rules = (
+		{ id = "many"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"];
+		  match = ({ field = "customer"; exists = true; });
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "1h";
+				distinct = "customer"; min = 5; };
+		  customers = "customer"; }
+	);));
+	static const char *const ids[] = {
+		"a", "bb", "a", "a-customer-id-too-long-for-the-block-xyz",
+		"bb", "c", "a-customer-id-too-long-for-the-block-xyz", "d",
+	};
+	static const char *const want[] = {
+		"a", "bb", "a-customer-id-too-long-for-the-block-xyz", "c", "d",
+	};
+	struct rt_log *log = new_log();
+	char path[128];
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(path, sizeof(path), "/api/v1/customers/%s/contacts",
+			 ids[i]);
+		ck_assert_uint_eq(http_at(r, log, (int64_t)i, "192.0.2.1", path,
+					  0), i == 7 ? 1 : 0);
+	}
+	ck_assert_uint_eq(log->m[0].n_cust, 5);
+	for (size_t i = 0; i < 5; i++)
+		ck_assert_str_eq(log->m[0].cust[i], want[i]);
+	ck_assert_uint_eq(log->m[0].count, 8);
+
+	/* Two short ids only (all in the block). */
+	log->n = 0;
+	for (int i = 0; i < 4; i++)
+		ck_assert_uint_eq(http_at(r, log, 10 + i, "192.0.2.2",
+					  i % 2 ? "/api/v1/customers/y/contacts"
+						: "/api/v1/customers/x/contacts",
+					  0), 0);
+	rules_expire(r, 100000LL * 1000000);
+	finish(&r, log);
+}
+END_TEST
+
+struct full_prior {
+	size_t n, len[16];
+	char raw[16][RULES_MAX_RAW + 1];
+};
+
+static void on_prior(const struct rules_match *m, void *arg)
+{
+	struct full_prior *fp = arg;
+
+	if (!m->first)
+		return;
+	fp->n = m->n_prior;
+	for (size_t i = 0; i < m->n_prior && i < 16; i++) {
+		fp->len[i] = strlen(m->prior[i].raw);
+		memcpy(fp->raw[i], m->prior[i].raw, fp->len[i] + 1);
+	}
+}
+
+/* Evidence copies of every size (overwritten in place or by a block of
+ * another size as the ring wraps) come back exact, oldest first. */
+START_TEST(test_prior_sizes)
+{
+	struct rules *r = rt_engine(NULL, RULES(rules = (
+		{ id = "n"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"];
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "1h"; min = 30; }; }
+	);));
+	static const size_t lens[] = { 1,    20,  40,  100, 200, 260,
+				       300,  400, 600, 900, 1023, 1024,
+				       1025, 3000, 5,  700 };
+	struct full_prior *fp = calloc(1, sizeof(*fp));
+	char *raw = malloc(4000);
+	struct bw_event ev;
+	size_t want;
+
+	for (int i = 0; i < 30; i++) {
+		size_t len = lens[(size_t)i * 7 % 16];
+
+		for (size_t k = 0; k < len; k++)
+			raw[k] = (char)('a' + (k + (size_t)i) % 26);
+		raw[0] = (char)('A' + i % 26);
+		rt_http(&ev, i, "192.0.2.1", "GET", "/", 200);
+		ev.raw.p = raw;
+		ev.raw.len = (uint32_t)len;
+		ck_assert_uint_eq(rules_eval(r, &ev, on_prior, fp),
+				  i == 29 ? 1 : 0);
+	}
+	ck_assert_uint_eq(fp->n, 8);
+	for (int k = 0; k < 8; k++) {
+		int i = 21 + k;
+
+		want = lens[(size_t)i * 7 % 16];
+		if (want > RULES_MAX_RAW)
+			want = RULES_MAX_RAW;
+		ck_assert_uint_eq(fp->len[k], want);
+		ck_assert_int_eq(fp->raw[k][0], 'A' + i % 26);
+		ck_assert_int_eq(fp->raw[k][want - 1],
+				 want == 1 ? 'A' + i % 26
+					   : 'a' + (int)((want - 1 + (size_t)i) % 26));
+	}
+	free(raw);
+	free(fp);
+	rules_destroy(&r);
+}
+END_TEST
+
+/* Keys longer than a block holds: kept whole, told apart past the room. */
+START_TEST(test_long_keys)
+{
+	char ua[3][200];
+	struct bw_event ev;
+	struct rt_log *log = new_log();
+	struct rules *r = rt_engine(NULL, RULES(rules = (
+		{ id = "ua"; title = "t"; category = "c"; severity = "low"; kinds = ["http"];
+		  aggregate = { type = "threshold"; key = "user_agent"; window = "1h"; min = 2; }; }
+	);));
+
+	for (int i = 0; i < 3; i++) {
+		memset(ua[i], 'x', 150);
+		ua[i][i == 2 ? 20 : 149] = (char)('0' + i);
+		ua[i][150] = '\0';
+	}
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 3; i++) {
+			rt_http(&ev, round * 10 + i, "192.0.2.1", "GET", "/", 200);
+			ev.user_agent.p = ua[i];
+			ev.user_agent.len = 150;
+			ck_assert_uint_eq(rt_eval(r, &ev, log), round);
+		}
+	ck_assert_uint_eq(log->n, 3);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_uint_eq(strlen(log->m[i].key), 150);
+		ck_assert_int_eq(log->m[i].key[i == 2 ? 20 : 149], '0' + i);
+	}
+	finish(&r, log);
+}
+END_TEST
+
+/* Keys evicted and created at the bound, expired and created again: the
+ * blocks are reused, and every key left in the table is still found. */
+START_TEST(test_index_churn_and_reuse)
+{
+	struct rules_limits lim = { .max_keys_per_rule = 64 };
+	struct rules *r = rt_engine_lim(NULL, two_rules, &lim);
+	struct rt_log *log = new_log();
+	struct rules_stats st;
+	char ip[32];
+	size_t made;
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 250, i % 250);
+		ck_assert_uint_eq(http_at(r, log, 100 + i / 100, ip, "/", 0),
+				  0);
+	}
+	rules_get_stats(r, &st);
+	ck_assert_uint_eq(st.keys, 64);
+	ck_assert_uint_eq(st.evictions, 5000 - 64);
+	/* A key block and an evidence copy per key in the table, at most:
+	 * the evicted keys' blocks were reused. */
+	made = window_blocks_made(r->rules[0]->win);
+	ck_assert_uint_le(made, 2 * 64);
+	/* The last 64 are all still there (one more event matches); the
+	 * first is not. */
+	for (int i = 5000 - 64; i < 5000; i++) {
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 250, i % 250);
+		ck_assert_uint_eq(http_at(r, log, 200, ip, "/", 0), 1);
+	}
+	ck_assert_uint_eq(http_at(r, log, 200, "10.0.0.0", "/", 0), 0);
+	/* Expired, then new keys again: nothing more allocated. */
+	rules_expire(r, 10000LL * 1000000);
+	rules_get_stats(r, &st);
+	ck_assert_uint_eq(st.keys, 0);
+	for (int i = 0; i < 64; i++) {
+		snprintf(ip, sizeof(ip), "10.1.0.%d", i);
+		ck_assert_uint_eq(http_at(r, log, 20000, ip, "/", 0), 0);
+	}
+	ck_assert_uint_eq(window_blocks_made(r->rules[0]->win), made);
+	finish(&r, log);
+}
+END_TEST
+
+/* Rules keyed alike share the key built for an event; a key read from a
+ * capture is the rule's own. */
+START_TEST(test_shared_keys)
+{
+	struct rt_log *log = new_log();
+	struct rules *r = rt_engine(NULL, RULES(rules = (
+		{ id = "ip"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"];
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "1h"; min = 1; }; },
+		{ id = "seg"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"];
+		  match = ({ field = "path"; regex = "^/(?<seg>[a-z]+)"; });
+		  aggregate = { type = "threshold"; key = ["src_ip", "seg"]; window = "1h"; min = 1; }; },
+		{ id = "ip2"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"];
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "1h"; min = 1; }; }
+	);));
+
+	ck_assert_uint_eq(http_at(r, log, 1, "192.0.2.1", "/abc/x", 0), 3);
+	ck_assert_str_eq(log->m[0].key, "192.0.2.1");
+	ck_assert_str_eq(log->m[1].key, "192.0.2.1|abc");
+	ck_assert_str_eq(log->m[2].key, "192.0.2.1");
+	/* The next event builds its own. */
+	ck_assert_uint_eq(http_at(r, log, 2, "192.0.2.2", "/de", 0), 3);
+	ck_assert_str_eq(log->m[3].key, "192.0.2.2");
+	ck_assert_str_eq(log->m[4].key, "192.0.2.2|de");
+	ck_assert_str_eq(log->m[5].key, "192.0.2.2");
+	finish(&r, log);
+}
+END_TEST
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (void *const *)a;
+	uintptr_t y = (uintptr_t) * (void *const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+START_TEST(test_blocks_distinct)
+{
+	enum { N = 20000, SIZE = 40 };
+	void **b = calloc(N, sizeof(*b));
+	struct pool p;
+
+	pool_init(&p, SIZE);
+	ck_assert_uint_ge(p.size, SIZE);
+	ck_assert_uint_eq(p.size % 16, 0);
+	for (size_t i = 0; i < N; i++) {
+		b[i] = pool_get(&p);
+		ck_assert_uint_eq((uintptr_t)b[i] % 16, 0);
+		memset(b[i], (int)(i & 0xff), SIZE);
+	}
+	ck_assert_uint_eq(p.made, N);
+	/* Several slabs, no two blocks overlapping. */
+	for (size_t i = 0; i < N; i++)
+		ck_assert_int_eq(((unsigned char *)b[i])[SIZE - 1],
+		                 (int)(i & 0xff));
+	qsort(b, N, sizeof(*b), cmp_ptr);
+	for (size_t i = 1; i < N; i++)
+		ck_assert_uint_ge((uintptr_t)b[i] - (uintptr_t)b[i - 1],
+		                  p.size);
+	pool_free(&p);
+	free(b);
+}
+END_TEST
+
+START_TEST(test_reuse_before_new)
+{
+	struct pool p;
+	void *a, *b, *c;
+
+	pool_init(&p, 100);
+	a = pool_get(&p);
+	b = pool_get(&p);
+	ck_assert_ptr_ne(a, b);
+	ck_assert_uint_eq(p.made, 2);
+	/* Given back: handed out again, last given first, nothing new. */
+	pool_put(&p, a);
+	pool_put(&p, b);
+	pool_put(&p, NULL);
+	ck_assert_ptr_eq(pool_get(&p), b);
+	ck_assert_ptr_eq(pool_get(&p), a);
+	ck_assert_uint_eq(p.made, 2);
+	c = pool_get(&p);
+	ck_assert_ptr_ne(c, a);
+	ck_assert_ptr_ne(c, b);
+	ck_assert_uint_eq(p.made, 3);
+	/* A steady stream of puts and gets allocates nothing. */
+	for (int i = 0; i < 100000; i++) {
+		pool_put(&p, c);
+		c = pool_get(&p);
+	}
+	ck_assert_uint_eq(p.made, 3);
+	pool_free(&p);
+	/* Reusable after pool_free. */
+	ck_assert_uint_eq(p.made, 0);
+	a = pool_get(&p);
+	memset(a, 1, 100);
+	pool_free(&p);
+}
+END_TEST
+
+START_TEST(test_array_zeroed)
+{
+	/* Small, and large enough for huge pages. */
+	size_t ns[] = {1, 100, POOL_HUGE / 8 + 3};
+
+	for (size_t k = 0; k < sizeof(ns) / sizeof(ns[0]); k++) {
+		uint64_t *a = pool_array(ns[k], sizeof(*a));
+
+		for (size_t i = 0; i < ns[k]; i++)
+			ck_assert_uint_eq(a[i], 0);
+		a[ns[k] - 1] = 7;
+		free(a);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("rules_window");
@@ -373,6 +779,20 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_prior_bound);
 	tcase_add_test(tc, test_customer_bound);
 	tcase_add_test(tc, test_key_absent);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("state");
+	tcase_add_test(tc, test_distinct_inline_and_spill);
+	tcase_add_test(tc, test_ring_inline_spill_merge);
+	tcase_add_test(tc, test_customers_spill);
+	tcase_add_test(tc, test_prior_sizes);
+	tcase_add_test(tc, test_long_keys);
+	tcase_add_test(tc, test_index_churn_and_reuse);
+	tcase_add_test(tc, test_shared_keys);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("pool");
+	tcase_add_test(tc, test_blocks_distinct);
+	tcase_add_test(tc, test_reuse_before_new);
+	tcase_add_test(tc, test_array_zeroed);
 	suite_add_tcase(s, tc);
 	return s;
 }
