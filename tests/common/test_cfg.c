@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "check_main.h"
 
 static char g_dir[64];
 static char g_main[128];
@@ -373,7 +374,7 @@ START_TEST(test_include_dir)
 }
 END_TEST
 
-static Suite *cfg_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("cfg");
 	TCase *tc = tcase_create("core");
@@ -392,15 +393,4 @@ static Suite *cfg_suite(void)
 	tcase_add_test(tc, test_include_dir);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(cfg_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cidr.h"
+#include "check_main.h"
 
 /* A frozen set of the given networks; every add must succeed. */
 static struct bw_cidr_set *set_of(const char *const *nets)
@@ -387,7 +388,7 @@ START_TEST(test_addr_str_equal)
 }
 END_TEST
 
-static Suite *cidr_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("cidr");
 	TCase *tc = tcase_create("core");
@@ -403,15 +404,4 @@ static Suite *cidr_suite(void)
 	tcase_add_test(tc, test_addr_str_equal);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(cidr_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sqllex.h"
+#include "check_main.h"
 
 /* A copy of len bytes whose last byte is followed by a PROT_NONE page. */
 struct guarded {
@@ -509,7 +510,7 @@ START_TEST(test_huge)
 }
 END_TEST
 
-static Suite *sqllex_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("sqllex");
 	TCase *tc = tcase_create("sqllex");
@@ -527,15 +528,4 @@ static Suite *sqllex_suite(void)
 	tcase_add_test(tc, test_huge);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(sqllex_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "bwtime.h"
+#include "check_main.h"
 
 #define S(x) ((int64_t)(x) * 1000000)
 
@@ -521,7 +522,7 @@ START_TEST(test_clocks)
 }
 END_TEST
 
-static Suite *time_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("time");
 	TCase *tc = tcase_create("core");
@@ -544,15 +545,4 @@ static Suite *time_suite(void)
 	tcase_add_test(tc, test_clocks);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(time_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

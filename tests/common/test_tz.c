@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "bwtime.h"
+#include "check_main.h"
 
 #define S(x) ((int64_t)(x) * 1000000)
 
@@ -310,7 +311,7 @@ START_TEST(test_vs_glibc)
 }
 END_TEST
 
-static Suite *tz_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("tz");
 	TCase *tc = tcase_create("core");
@@ -327,15 +328,4 @@ static Suite *tz_suite(void)
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(tz_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -11,6 +11,7 @@
 
 #include "lines.h"
 #include "xmalloc.h"
+#include "check_main.h"
 
 struct rline {
 	char *data;
@@ -425,7 +426,7 @@ START_TEST(test_read_errors)
 }
 END_TEST
 
-static Suite *lines_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("lines");
 	TCase *tc = tcase_create("core");
@@ -441,15 +442,4 @@ static Suite *lines_suite(void)
 	tcase_add_test(tc, test_read_errors);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(lines_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

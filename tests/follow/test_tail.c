@@ -20,6 +20,7 @@
 
 #include "tail.h"
 #include "xmalloc.h"
+#include "check_main.h"
 
 #define MAX_REC 4096
 
@@ -759,7 +760,7 @@ START_TEST(test_queue_overflow)
 }
 END_TEST
 
-static Suite *tail_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("tail");
 	TCase *tc = tcase_create("files");
@@ -784,15 +785,4 @@ static Suite *tail_suite(void)
 	tcase_add_test(tc, test_queue_overflow);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(tail_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

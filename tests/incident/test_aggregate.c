@@ -13,6 +13,7 @@
 #include "event.h"
 #include "incident.h"
 #include "xmalloc.h"
+#include "check_main.h"
 
 #define S  INT64_C(1000000)
 #define T0 (INT64_C(1795421700) * S)
@@ -654,7 +655,7 @@ START_TEST(defaults_and_null)
 }
 END_TEST
 
-static Suite *aggregate_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("aggregate");
 	TCase *tc = tcase_create("aggregate");
@@ -673,15 +674,4 @@ static Suite *aggregate_suite(void)
 	tcase_add_test(tc, defaults_and_null);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(aggregate_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -12,6 +12,7 @@
 #include "bwtime.h"
 #include "incident.h"
 #include "xmalloc.h"
+#include "check_main.h"
 
 /* 2026-11-23T08:15:00Z */
 #define T0 INT64_C(1795421700000000)
@@ -642,7 +643,7 @@ START_TEST(corpus_files)
 }
 END_TEST
 
-static Suite *incident_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("incident");
 	TCase *tc = tcase_create("json");
@@ -666,15 +667,4 @@ static Suite *incident_suite(void)
 	tcase_add_test(tc, corpus_files);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(incident_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

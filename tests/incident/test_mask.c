@@ -7,6 +7,7 @@
 
 #include "mask.h"
 #include "xmalloc.h"
+#include "check_main.h"
 
 struct mask_case {
 	const char *in;
@@ -460,7 +461,7 @@ START_TEST(huge_input)
 }
 END_TEST
 
-static Suite *mask_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("mask");
 	TCase *tc = tcase_create("mask");
@@ -478,15 +479,4 @@ static Suite *mask_suite(void)
 	tcase_add_test(tc, huge_input);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(mask_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

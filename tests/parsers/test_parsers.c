@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "test_helpers.h"
+#include "check_main.h"
 
 /*
  * The table and the options.
@@ -1010,7 +1011,7 @@ START_TEST(test_sshd_hostile_bytes)
 }
 END_TEST
 
-static Suite *parsers_suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("parsers");
 	TCase *tc = tcase_create("core");
@@ -1039,15 +1040,4 @@ static Suite *parsers_suite(void)
 	suite_add_tcase(s, th_pg_tcase());
 	suite_add_tcase(s, th_sql_tcase());
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(parsers_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rtest.h"
+#include "check_main.h"
 
 #define RULES(...) #__VA_ARGS__
 
@@ -453,7 +454,7 @@ START_TEST(test_customers_field)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("rules_cond");
 	TCase *tc = tcase_create("cond");
@@ -473,15 +474,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_customers_field);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

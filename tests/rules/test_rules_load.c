@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rtest.h"
+#include "check_main.h"
 
 /* Lines: 1 "rules = (", 2 "{", 3 id..., 4 kinds, 5 the member tested. */
 #define HEAD                                                              \
@@ -275,7 +276,7 @@ START_TEST(test_bad_site)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("rules_load");
 	TCase *tc = tcase_create("load");
@@ -289,15 +290,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_rule_file);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -10,6 +10,7 @@
 
 #include "../../rules/engine.h"
 #include "rtest.h"
+#include "check_main.h"
 
 #define RULES(...) #__VA_ARGS__
 #define EVENTS 20000
@@ -289,7 +290,7 @@ START_TEST(test_classes_as_alone)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("rules_prefilter");
 	TCase *tc = tcase_create("prefilter");
@@ -299,15 +300,4 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_classes_as_alone, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

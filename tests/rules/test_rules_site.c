@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rtest.h"
+#include "check_main.h"
 
 #define RULES(...) #__VA_ARGS__
 
@@ -242,7 +243,7 @@ START_TEST(test_business_hours_dst)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("rules_site");
 	TCase *tc = tcase_create("site");
@@ -254,15 +255,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_business_hours_dst);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -14,6 +14,7 @@
 #include "../../rules/engine.h"
 #include "../../rules/pool.h"
 #include "rtest.h"
+#include "check_main.h"
 
 #define RULES(...) #__VA_ARGS__
 
@@ -764,7 +765,7 @@ START_TEST(test_array_zeroed)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("rules_window");
 	TCase *tc = tcase_create("window");
@@ -795,15 +796,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_array_zeroed);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../../rules/sqlscan.h"
+#include "check_main.h"
 
 static const struct sqlscan_table tabs[] = {
     {"contacts", "customer_id"},
@@ -248,7 +249,7 @@ START_TEST(test_hostile_bytes)
 }
 END_TEST
 
-static Suite *suite(void)
+Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("sqlscan");
 	TCase *tc = tcase_create("sqlscan");
@@ -259,15 +260,4 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_hostile_bytes);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int main(void)
-{
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
