@@ -6,9 +6,10 @@
 #   scripts/install-deps.sh --record  also what re-recording test inputs needs
 set -euo pipefail
 
-# Build: compiler, CMake, and the libraries of ARCHITECTURE.md in use so far.
+# Build: compiler, CMake, and the libraries of ARCHITECTURE.md.
 build_pkgs=(gcc make cmake pkg-config libc6-dev
-	libconfig-dev libjansson-dev libpcre2-dev libhyperscan-dev)
+	libconfig-dev libjansson-dev libpcre2-dev libhyperscan-dev
+	libzmq3-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev)
 # Tests: Check for unit tests, Debian's python3 (stdlib only) for the replay
 # runner, bzip2 for a compressed corpus log.
 test_pkgs=(check python3 bzip2)
