@@ -1,0 +1,830 @@
+/*
+ * report.c - the breach record of one incident as Markdown and JSON (see
+ * report.h).
+ *
+ * Both renderings are built from the same parts: the facts, the effects,
+ * the remedial action (every containment step), one timeline (revisions,
+ * state changes, steps, notes and clock changes merged in time order), the
+ * decisions with their reasons, and the audit chain's state. Text from the
+ * record is escaped for Markdown (it came from agents and operators: a
+ * title must not become a heading or a link); bytes that are not UTF-8 are
+ * written as \xNN in both renderings.
+ */
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/bwtime.h"
+#include "../common/utf8.h"
+#include "../common/xmalloc.h"
+
+int report_format_by_name(const char *name, enum report_format *out)
+{
+	if (name == NULL)
+		return -1;
+	if (strcmp(name, "md") == 0 || strcmp(name, "markdown") == 0) {
+		*out = REPORT_MARKDOWN;
+		return 0;
+	}
+	if (strcmp(name, "json") == 0) {
+		*out = REPORT_JSON;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Text.
+ */
+
+/* Append s to b: bytes that are not UTF-8 as \xNN; for Markdown also
+ * control characters (a line break as <br>), the punctuation Markdown
+ * acts on inline escaped with a backslash, and <, >, & as entities. */
+static int put_text(struct bw_buf *b, const char *s, bool markdown)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	size_t len = strlen((const char *)p), i, n;
+	int rc = 0;
+
+	for (i = 0; i < len && rc == 0; i += n) {
+		unsigned char c = p[i];
+
+		n = bw_utf8_len(p + i, len - i);
+		if (n == 0 || (markdown && (c < 0x20 || c == 0x7f) &&
+			       c != '\n' && c != '\t' && c != '\r')) {
+			char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 0xf]};
+
+			rc = bw_buf_add(b, esc, sizeof(esc));
+			n = 1;
+		} else if (!markdown || n > 1) {
+			rc = bw_buf_add(b, p + i, n);
+		} else if (c == '\n') {
+			rc = bw_buf_addstr(b, "<br>");
+		} else if (c == '\t') {
+			rc = bw_buf_addc(b, ' ');
+		} else if (c == '\r') {
+			continue; /* CRLF is one break */
+		} else if (c == '<') {
+			rc = bw_buf_addstr(b, "&lt;");
+		} else if (c == '>') {
+			rc = bw_buf_addstr(b, "&gt;");
+		} else if (c == '&') {
+			rc = bw_buf_addstr(b, "&amp;");
+		} else if (strchr("\\`*_[]|~", c) != NULL) {
+			char esc[2] = {'\\', (char)c};
+
+			rc = bw_buf_add(b, esc, sizeof(esc));
+		} else {
+			rc = bw_buf_addc(b, (char)c);
+		}
+	}
+	return rc;
+}
+
+static const char *when(int64_t us, char *buf, size_t size)
+{
+	if (us == 0)
+		return "-";
+	return bw_time_format(us, buf, size);
+}
+
+/* "2 d 3 h", "3 h 10 min", "5 min", "under a minute". */
+static const char *span(int64_t us, char *buf, size_t size)
+{
+	int64_t min = (us < 0 ? -us : us) / (60 * INT64_C(1000000));
+	int64_t d = min / (24 * 60), h = min / 60 % 24, m = min % 60;
+
+	if (d > 0)
+		snprintf(buf, size, "%" PRId64 " d %" PRId64 " h", d, h);
+	else if (h > 0)
+		snprintf(buf, size, "%" PRId64 " h %" PRId64 " min", h, m);
+	else if (m > 0)
+		snprintf(buf, size, "%" PRId64 " min", m);
+	else
+		snprintf(buf, size, "under a minute");
+	return buf;
+}
+
+static const char *sev(enum bw_severity s)
+{
+	const char *n = bw_severity_name(s);
+
+	return n != NULL ? n : "unknown";
+}
+
+static const char *state(enum store_state s)
+{
+	const char *n = store_state_name(s);
+
+	return n != NULL ? n : "unknown";
+}
+
+/*
+ * The timeline and the decisions, shared by both renderings.
+ */
+
+enum tl_kind { TL_REVISION, TL_STATE, TL_STEP, TL_NOTE, TL_CLOCK };
+
+static const char *const tl_kinds[] = {
+    [TL_REVISION] = "revision",
+    [TL_STATE] = "state",
+    [TL_STEP] = "step",
+    [TL_NOTE] = "note",
+    [TL_CLOCK] = "clock",
+};
+
+struct tl_item {
+	int64_t at_us;
+	size_t order; /* ties keep the order of building */
+	enum tl_kind kind;
+	char *event;        /* owned */
+	const char *by;     /* borrowed from the record */
+	char *detail;       /* owned */
+	const char *reason; /* borrowed; a decision's reason, or NULL */
+	uint32_t revision;
+};
+
+struct timeline {
+	struct tl_item *items;
+	size_t n;
+};
+
+/* Add an item; event and detail are taken over. */
+static struct tl_item *tl_add(struct timeline *t, int64_t at_us,
+			      enum tl_kind kind, char *event, const char *by,
+			      char *detail, uint32_t revision)
+{
+	struct tl_item *it;
+
+	t->items = xreallocarray(t->items, t->n + 1, sizeof(*t->items));
+	it = &t->items[t->n];
+	it->at_us = at_us;
+	it->order = t->n;
+	it->kind = kind;
+	it->event = event;
+	it->by = by;
+	it->detail = detail;
+	it->reason = NULL;
+	it->revision = revision;
+	t->n++;
+	return it;
+}
+
+static int tl_cmp(const void *a, const void *b)
+{
+	const struct tl_item *x = a, *y = b;
+
+	if (x->at_us != y->at_us)
+		return x->at_us < y->at_us ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void build_timeline(const struct store_record *r, struct timeline *t)
+{
+	char a[40], b[40];
+	size_t i;
+
+	t->items = NULL;
+	t->n = 0;
+	for (i = 0; i < r->n_revisions; i++) {
+		const struct store_revision *v = &r->revisions[i];
+
+		tl_add(t, v->received_us, TL_REVISION,
+		       xasprintf("revision %" PRIu32 " received", v->revision),
+		       v->agent,
+		       xasprintf("severity %s, %zu customers, %" PRIu64
+				 " events%s",
+				 sev(v->severity), v->n_customers,
+				 v->event_count,
+				 v->quiet ? "; the agent closed it (quiet)"
+					  : ""),
+		       v->revision);
+	}
+	for (i = 0; i < r->n_changes; i++) {
+		const struct store_state_change *c = &r->changes[i];
+
+		tl_add(t, c->at_us, TL_STATE, xstrdup(c->milestone), c->actor,
+		       c->before != 0
+			   ? xasprintf("%s \u2192 %s: %s", state(c->before),
+				       state(c->after), c->reason)
+			   : xasprintf("%s: %s", state(c->after), c->reason),
+		       c->revision)
+		    ->reason = c->reason;
+	}
+	for (i = 0; i < r->n_steps; i++) {
+		const struct store_step *p = &r->steps[i];
+
+		if (p->manual)
+			tl_add(t, p->started_us, TL_STEP,
+			       xstrdup("containment step by hand"),
+			       p->operator_name,
+			       xasprintf("%s: %s", p->status, p->detail), 0);
+		else
+			tl_add(t,
+			       p->started_us != 0 ? p->started_us
+						  : p->recorded_us,
+			       TL_STEP, xasprintf("containment %s", p->action),
+			       "agent",
+			       xasprintf("%s, finished %s%s%s", p->status,
+					 when(p->finished_us, a, sizeof(a)),
+					 p->detail[0] != '\0' ? ": " : "",
+					 p->detail),
+			       p->revision);
+	}
+	for (i = 0; i < r->n_notes; i++)
+		tl_add(t, r->notes[i].at_us, TL_NOTE, xstrdup("note"),
+		       r->notes[i].author, xstrdup(r->notes[i].text), 0)
+		    ->reason = r->notes[i].text;
+	for (i = 0; i < r->n_clocks; i++) {
+		const struct store_clock_change *c = &r->clocks[i];
+
+		tl_add(t, c->at_us, TL_CLOCK, xasprintf("%s time set", c->clock),
+		       c->actor,
+		       xasprintf("from %s to %s: %s",
+				 when(c->old_us, a, sizeof(a)),
+				 when(c->new_us, b, sizeof(b)), c->reason),
+		       0)
+		    ->reason = c->reason;
+	}
+	if (t->n > 1)
+		qsort(t->items, t->n, sizeof(*t->items), tl_cmp);
+}
+
+static void free_timeline(struct timeline *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->items[i].event);
+		free(t->items[i].detail);
+	}
+	free(t->items);
+	t->items = NULL;
+	t->n = 0;
+}
+
+/* Decisions are the timeline items a person decided with a reason:
+ * closures and reopenings, clock changes, notes. */
+static bool is_decision(const struct tl_item *it)
+{
+	if (it->kind == TL_NOTE || it->kind == TL_CLOCK)
+		return true;
+	return it->kind == TL_STATE && (strcmp(it->event, "closed") == 0 ||
+					strcmp(it->event, "reopened") == 0);
+}
+
+static const char *decision_kind(const struct tl_item *it)
+{
+	if (it->kind == TL_NOTE)
+		return "note";
+	if (it->kind == TL_CLOCK)
+		return "awareness";
+	return strcmp(it->event, "closed") == 0 ? "closure" : "reopening";
+}
+
+/*
+ * Markdown.
+ */
+
+struct md {
+	struct bw_buf *b;
+	bool full; /* the ceiling was reached: stop writing */
+};
+
+static void mdf(struct md *o, const char *fmt, ...) BW_PRINTF(2, 3);
+
+static void mdf(struct md *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (o->full)
+		return;
+	va_start(ap, fmt);
+	if (bw_buf_vprintf(o->b, fmt, ap) < 0)
+		o->full = true;
+	va_end(ap);
+}
+
+/* Text from the record, escaped. */
+static void mdt(struct md *o, const char *s)
+{
+	if (!o->full && put_text(o->b, s, true) < 0)
+		o->full = true;
+}
+
+static void md_facts(struct md *o, const struct store_record *r,
+		     int64_t now_us)
+{
+	const struct store_incident *inc = &r->inc;
+	char a[40], b[40], d[48];
+	size_t i;
+
+	mdf(o, "## Facts\n\n| | |\n|---|---|\n| What happened | ");
+	mdt(o, inc->title);
+	if (inc->summary != NULL) {
+		mdf(o, ". ");
+		mdt(o, inc->summary);
+	}
+	mdf(o, " |\n| Rule | ");
+	mdt(o, inc->rule);
+	mdf(o, " (category ");
+	mdt(o, inc->category);
+	mdf(o, ") |\n| Severity | %s |\n| Host | ", sev(inc->severity));
+	mdt(o, inc->host);
+	mdf(o, " |\n| Actor | ");
+	for (i = 0; i < inc->n_actor; i++) {
+		mdf(o, "%s", i > 0 ? ", " : "");
+		mdt(o, inc->actor[i].key);
+		mdf(o, " ");
+		mdt(o, inc->actor[i].value);
+	}
+	if (inc->n_actor == 0)
+		mdf(o, "unknown");
+	mdf(o,
+	    " |\n| Activity | from %s to %s, %" PRIu64 " events |\n"
+	    "| Detected | %s |\n| Aware | %s (",
+	    when(inc->first_seen_us, a, sizeof(a)),
+	    when(inc->last_seen_us, b, sizeof(b)), inc->event_count,
+	    when(inc->detected_us, d, sizeof(d)),
+	    when(inc->aware_us, a, sizeof(a)));
+	if (inc->aware_reason != NULL) {
+		mdf(o, "set: ");
+		mdt(o, inc->aware_reason);
+	} else {
+		mdf(o, "first detection");
+	}
+	mdf(o, ") |\n| Deadline to notify the supervisory authority "
+	       "(72 h from awareness) | %s, ",
+	    when(inc->deadline_us, a, sizeof(a)));
+	if (now_us > inc->deadline_us)
+		mdf(o, "passed %s before this report",
+		    span(now_us - inc->deadline_us, b, sizeof(b)));
+	else
+		mdf(o, "%s after this report",
+		    span(inc->deadline_us - now_us, b, sizeof(b)));
+	mdf(o, " |\n| State | %s", state(inc->state));
+	if (inc->contained_us != 0)
+		mdf(o, "; contained %s", when(inc->contained_us, a, sizeof(a)));
+	if (inc->notified_us != 0)
+		mdf(o, "; notified %s", when(inc->notified_us, a, sizeof(a)));
+	if (inc->closed_us != 0) {
+		mdf(o, "; closed %s by ", when(inc->closed_us, a, sizeof(a)));
+		mdt(o, inc->closed_by);
+		mdf(o, ": ");
+		mdt(o, inc->resolution);
+	}
+	mdf(o, " |\n| Revisions | %" PRIu32 " received, the latest is %" PRIu32
+	       " |\n\n",
+	    inc->n_revisions, inc->revision);
+}
+
+static void md_effects(struct md *o, const struct store_record *r)
+{
+	const struct store_incident *inc = &r->inc;
+	char a[40];
+	size_t i;
+
+	mdf(o, "## Effects\n\n- Affected customers: **%zu**%s\n",
+	    r->n_customers,
+	    inc->affected_unknown ? " (the full scope is not known)" : "");
+	mdf(o, "- Kinds of data: ");
+	for (i = 0; i < r->n_data_kinds; i++) {
+		mdf(o, "%s", i > 0 ? ", " : "");
+		mdt(o, r->data_kinds[i].kind);
+	}
+	if (r->n_data_kinds == 0)
+		mdf(o, "not known");
+	mdf(o,
+	    "\n- The customers' own credentials: %s\n"
+	    "- Customers to be notified: %s\n\n",
+	    inc->credentials ? "yes" : "no",
+	    inc->notify_customers ? "yes" : "no");
+	if (r->n_customers > 0) {
+		mdf(o, "### Affected customers\n\n| Customer | First named in "
+		       "revision |\n|---|---|\n");
+		for (i = 0; i < r->n_customers; i++) {
+			mdf(o, "| ");
+			mdt(o, r->customers[i].id);
+			mdf(o, " | %" PRIu32 " |\n",
+			    r->customers[i].first_revision);
+		}
+		mdf(o, "\n");
+	}
+	mdf(o, "### Evidence (masked)\n\n");
+	if (r->n_evidence == 0)
+		mdf(o, "No evidence kept.\n\n");
+	else
+		mdf(o, "| Time | Source | Reference | Excerpt |\n"
+		       "|---|---|---|---|\n");
+	for (i = 0; i < r->n_evidence; i++) {
+		const struct store_evidence *e = &r->evidence[i];
+
+		mdf(o, "| %s | ", when(e->ts_us, a, sizeof(a)));
+		mdt(o, e->source);
+		mdf(o, " | ");
+		mdt(o, e->ref);
+		mdf(o, " | ");
+		mdt(o, e->excerpt);
+		mdf(o, " |\n");
+	}
+	if (r->n_evidence > 0)
+		mdf(o, "\n");
+	if (inc->evidence_omitted > 0)
+		mdf(o, "%" PRIu64 " more matching events were not kept as "
+		       "evidence.\n\n",
+		    inc->evidence_omitted);
+}
+
+static void md_remedial(struct md *o, const struct store_record *r)
+{
+	char a[40], b[40];
+	size_t i;
+
+	mdf(o, "## Remedial action\n\n");
+	if (r->n_steps == 0) {
+		mdf(o, "No containment step recorded.\n\n");
+		return;
+	}
+	mdf(o, "| # | Action | By | Started | Finished | Status | Detail |\n"
+	       "|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < r->n_steps; i++) {
+		const struct store_step *p = &r->steps[i];
+
+		mdf(o, "| %zu | ", i + 1);
+		mdt(o, p->action);
+		mdf(o, " | ");
+		if (p->manual)
+			mdt(o, p->operator_name);
+		else
+			mdf(o, "agent (revision %" PRIu32 ")", p->revision);
+		mdf(o, " | %s | %s | ", when(p->started_us, a, sizeof(a)),
+		    when(p->finished_us, b, sizeof(b)));
+		mdt(o, p->status);
+		mdf(o, " | ");
+		mdt(o, p->detail);
+		mdf(o, " |\n");
+	}
+	mdf(o, "\n");
+}
+
+static void md_timeline(struct md *o, const struct timeline *t)
+{
+	char a[40];
+	size_t i, n = 0;
+
+	mdf(o, "## Timeline\n\n| Time | Event | By | Details |\n"
+	       "|---|---|---|---|\n");
+	for (i = 0; i < t->n; i++) {
+		const struct tl_item *it = &t->items[i];
+
+		mdf(o, "| %s | ", when(it->at_us, a, sizeof(a)));
+		mdt(o, it->event);
+		mdf(o, " | ");
+		mdt(o, it->by);
+		mdf(o, " | ");
+		mdt(o, it->detail);
+		mdf(o, " |\n");
+	}
+	mdf(o, "\n## Decisions\n\n");
+	for (i = 0; i < t->n; i++) {
+		const struct tl_item *it = &t->items[i];
+
+		if (!is_decision(it))
+			continue;
+		n++;
+		mdf(o, "- %s, **%s** by ", when(it->at_us, a, sizeof(a)),
+		    decision_kind(it));
+		mdt(o, it->by);
+		mdf(o, ": ");
+		/* A state change's reason alone; a clock change's times
+		 * with it. */
+		mdt(o, it->kind == TL_STATE ? it->reason : it->detail);
+		mdf(o, "\n");
+	}
+	mdf(o, "%s\n", n == 0 ? "None recorded yet." : "");
+}
+
+static void md_audit(struct md *o, const struct store_record *r,
+		     const struct store_verify *v)
+{
+	mdf(o, "## Audit trail\n\n");
+	if (v->ok)
+		mdf(o, "- Hash chain: **verified**, %" PRId64 " entries\n",
+		    v->entries);
+	else if (v->first_bad != 0)
+		mdf(o, "- Hash chain: **BROKEN** at entry %" PRId64 " of %" PRId64
+		       ": ",
+		    v->first_bad, v->entries);
+	else
+		mdf(o, "- Hash chain: **BROKEN** (%" PRId64 " entries): ",
+		    v->entries);
+	if (!v->ok) {
+		mdt(o, v->reason);
+		mdf(o, "\n");
+	}
+	mdf(o,
+	    "- Entries about this incident: %" PRIu64 "\n"
+	    "- Head of the chain (SHA-256): `%s`\n",
+	    r->n_audit, v->head[0] != '\0' ? v->head : "none");
+}
+
+static int render_markdown(const struct store_record *r,
+			   const struct store_verify *v, int64_t now_us,
+			   struct bw_buf *out, struct bw_error *err)
+{
+	struct md o = {out, false};
+	struct timeline t;
+	char a[40];
+
+	build_timeline(r, &t);
+	mdf(&o, "# Breach record: ");
+	mdt(&o, r->inc.title);
+	mdf(&o, "\n\nIncident ");
+	mdt(&o, r->inc.id);
+	mdf(&o,
+	    ". The record of a personal data breach that GDPR Art. 33(5) "
+	    "asks for, generated %s.\n\n",
+	    when(now_us, a, sizeof(a)));
+	md_facts(&o, r, now_us);
+	md_effects(&o, r);
+	md_remedial(&o, r);
+	md_timeline(&o, &t);
+	md_audit(&o, r, v);
+	free_timeline(&t);
+	if (o.full)
+		return bw_error_set(err, NULL, 0,
+				    "report of %s: larger than %zu bytes",
+				    r->inc.id, out->max);
+	return 0;
+}
+
+/*
+ * JSON.
+ */
+
+static json_t *jnew(json_t *j)
+{
+	if (j == NULL)
+		abort();
+	return j;
+}
+
+static void jset(json_t *o, const char *key, json_t *v)
+{
+	if (json_object_set_new(o, key, jnew(v)) != 0)
+		abort();
+}
+
+static void jpush(json_t *a, json_t *v)
+{
+	if (json_array_append_new(a, jnew(v)) != 0)
+		abort();
+}
+
+/* A string from the record; NULL is null. */
+static json_t *jstr(const char *s)
+{
+	struct bw_buf b;
+	json_t *j;
+
+	if (s == NULL)
+		return json_null();
+	j = json_string(s);
+	if (j != NULL)
+		return j;
+	bw_buf_init(&b, (size_t)-1 / 4);
+	if (put_text(&b, s, false) < 0)
+		abort();
+	j = json_stringn(b.data != NULL ? b.data : "", b.len);
+	bw_buf_free(&b);
+	return j;
+}
+
+static json_t *jtime(int64_t us)
+{
+	char buf[40];
+
+	if (us == 0)
+		return json_null();
+	return json_string(bw_time_format(us, buf, sizeof(buf)));
+}
+
+static json_t *jint(uint64_t v)
+{
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static json_t *json_facts(const struct store_record *r, int64_t now_us)
+{
+	const struct store_incident *inc = &r->inc;
+	json_t *f = jnew(json_object()), *actor = jnew(json_object());
+	size_t i;
+
+	jset(f, "what", jstr(inc->title));
+	jset(f, "summary", jstr(inc->summary));
+	jset(f, "rule", jstr(inc->rule));
+	jset(f, "category", jstr(inc->category));
+	jset(f, "severity", jstr(sev(inc->severity)));
+	jset(f, "host", jstr(inc->host));
+	for (i = 0; i < inc->n_actor; i++)
+		jset(actor, inc->actor[i].key, jstr(inc->actor[i].value));
+	jset(f, "actor", actor);
+	jset(f, "first_seen", jtime(inc->first_seen_us));
+	jset(f, "last_seen", jtime(inc->last_seen_us));
+	jset(f, "event_count", jint(inc->event_count));
+	jset(f, "detected", jtime(inc->detected_us));
+	jset(f, "aware", jtime(inc->aware_us));
+	jset(f, "aware_reason", jstr(inc->aware_reason));
+	jset(f, "deadline", jtime(inc->deadline_us));
+	jset(f, "deadline_passed", json_boolean(now_us > inc->deadline_us));
+	jset(f, "state", jstr(state(inc->state)));
+	jset(f, "contained", jtime(inc->contained_us));
+	jset(f, "notified", jtime(inc->notified_us));
+	jset(f, "closed", jtime(inc->closed_us));
+	jset(f, "closed_by", jstr(inc->closed_by));
+	jset(f, "resolution", jstr(inc->resolution));
+	jset(f, "revision", json_integer(inc->revision));
+	jset(f, "revisions", json_integer(inc->n_revisions));
+	return f;
+}
+
+static json_t *json_effects(const struct store_record *r)
+{
+	json_t *e = jnew(json_object()), *a;
+	size_t i;
+
+	jset(e, "affected_customers_count", jint(r->n_customers));
+	a = jnew(json_array());
+	for (i = 0; i < r->n_customers; i++) {
+		json_t *c = jnew(json_object());
+
+		jset(c, "id", jstr(r->customers[i].id));
+		jset(c, "first_revision",
+		     json_integer(r->customers[i].first_revision));
+		jpush(a, c);
+	}
+	jset(e, "affected_customers", a);
+	jset(e, "affected_unknown", json_boolean(r->inc.affected_unknown));
+	a = jnew(json_array());
+	for (i = 0; i < r->n_data_kinds; i++)
+		jpush(a, jstr(r->data_kinds[i].kind));
+	jset(e, "data_kinds", a);
+	jset(e, "credentials", json_boolean(r->inc.credentials));
+	jset(e, "notify_customers", json_boolean(r->inc.notify_customers));
+	a = jnew(json_array());
+	for (i = 0; i < r->n_evidence; i++) {
+		const struct store_evidence *ev = &r->evidence[i];
+		json_t *x = jnew(json_object());
+
+		jset(x, "ts", jtime(ev->ts_us));
+		jset(x, "source", jstr(ev->source));
+		jset(x, "ref", jstr(ev->ref));
+		jset(x, "excerpt", jstr(ev->excerpt));
+		jset(x, "first_revision", json_integer(ev->first_revision));
+		jpush(a, x);
+	}
+	jset(e, "evidence", a);
+	jset(e, "evidence_omitted", jint(r->inc.evidence_omitted));
+	return e;
+}
+
+static json_t *json_remedial(const struct store_record *r)
+{
+	json_t *a = jnew(json_array());
+	size_t i;
+
+	for (i = 0; i < r->n_steps; i++) {
+		const struct store_step *p = &r->steps[i];
+		json_t *x = jnew(json_object());
+
+		jset(x, "origin", jstr(p->manual ? "manual" : "agent"));
+		jset(x, "action", jstr(p->action));
+		jset(x, "started", jtime(p->started_us));
+		jset(x, "finished", jtime(p->finished_us));
+		jset(x, "status", jstr(p->status));
+		jset(x, "detail", jstr(p->detail));
+		jset(x, "operator", jstr(p->operator_name));
+		jset(x, "revision",
+		     p->manual ? json_null() : json_integer(p->revision));
+		jset(x, "recorded", jtime(p->recorded_us));
+		jpush(a, x);
+	}
+	return a;
+}
+
+static json_t *json_item(const struct tl_item *it, bool decision)
+{
+	json_t *x = jnew(json_object());
+
+	jset(x, "at", jtime(it->at_us));
+	if (decision) {
+		jset(x, "kind", jstr(decision_kind(it)));
+		jset(x, "by", jstr(it->by));
+		jset(x, "reason", jstr(it->reason));
+		jset(x, "detail", jstr(it->detail));
+		return x;
+	}
+	jset(x, "kind", jstr(tl_kinds[it->kind]));
+	jset(x, "event", jstr(it->event));
+	jset(x, "by", jstr(it->by));
+	jset(x, "detail", jstr(it->detail));
+	jset(x, "revision",
+	     it->revision != 0 ? json_integer(it->revision) : json_null());
+	return x;
+}
+
+static json_t *json_audit(const struct store_record *r,
+			  const struct store_verify *v)
+{
+	json_t *a = jnew(json_object());
+
+	jset(a, "verified", json_boolean(v->ok));
+	jset(a, "entries", json_integer(v->entries));
+	jset(a, "entries_for_incident", jint(r->n_audit));
+	jset(a, "head", jstr(v->head[0] != '\0' ? v->head : NULL));
+	jset(a, "first_bad",
+	     v->first_bad != 0 ? json_integer(v->first_bad) : json_null());
+	jset(a, "problem", jstr(v->ok ? NULL : v->reason));
+	return a;
+}
+
+json_t *report_json(const struct store_record *r, const struct store_verify *v,
+		    int64_t now_us)
+{
+	json_t *o = jnew(json_object()), *tl, *dec;
+	struct timeline t;
+	size_t i;
+
+	build_timeline(r, &t);
+	jset(o, "format", jstr("breachwatch-breach-record"));
+	jset(o, "version", json_integer(1));
+	jset(o, "generated", jtime(now_us));
+	jset(o, "id", jstr(r->inc.id));
+	jset(o, "facts", json_facts(r, now_us));
+	jset(o, "effects", json_effects(r));
+	jset(o, "remedial_action", json_remedial(r));
+	tl = jnew(json_array());
+	dec = jnew(json_array());
+	for (i = 0; i < t.n; i++) {
+		jpush(tl, json_item(&t.items[i], false));
+		if (is_decision(&t.items[i]))
+			jpush(dec, json_item(&t.items[i], true));
+	}
+	jset(o, "timeline", tl);
+	jset(o, "decisions", dec);
+	jset(o, "audit", json_audit(r, v));
+	free_timeline(&t);
+	return o;
+}
+
+static int render_json(const struct store_record *r,
+		       const struct store_verify *v, int64_t now_us,
+		       struct bw_buf *out, struct bw_error *err)
+{
+	json_t *o = report_json(r, v, now_us);
+	char *text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int rc = 0;
+
+	json_decref(o);
+	if (text == NULL)
+		abort();
+	if (bw_buf_addstr(out, text) < 0 || bw_buf_addc(out, '\n') < 0)
+		rc = bw_error_set(err, NULL, 0,
+				  "report of %s: larger than %zu bytes",
+				  r->inc.id, out->max);
+	free(text);
+	return rc;
+}
+
+int report_render(const struct store_record *r, const struct store_verify *v,
+		  enum report_format f, int64_t now_us, struct bw_buf *out,
+		  struct bw_error *err)
+{
+	if (f == REPORT_JSON)
+		return render_json(r, v, now_us, out, err);
+	return render_markdown(r, v, now_us, out, err);
+}
+
+int report_write(struct store *s, const char *id, enum report_format f,
+		 int64_t now_us, struct bw_buf *out, struct bw_error *err)
+{
+	struct store_record *r;
+	struct store_verify v;
+	int rc;
+
+	r = store_get(s, id, err);
+	if (r == NULL)
+		return -1;
+	if (store_verify_chain(s, &v, err) < 0) {
+		store_record_destroy(&r);
+		return -1;
+	}
+	rc = report_render(r, &v, f, now_us, out, err);
+	store_record_destroy(&r);
+	return rc;
+}
