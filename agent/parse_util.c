@@ -5,6 +5,9 @@
  * the length and allocate nothing.
  */
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "../common/cidr.h"
 #include "parse_util.h"
@@ -104,6 +107,17 @@ bool parse_util_has_ctl(const char *p, size_t len)
 	const uint64_t highs = 0x8080808080808080ull;
 	size_t i = 0;
 
+#ifdef __SSE2__
+	/* 16 bytes at a time: x is below 0x20 iff min(x, 0x1f) == x. */
+	const __m128i top = _mm_set1_epi8(0x1f);
+
+	for (; i + 16 <= len; i += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+
+		if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(x, top), x)))
+			return true;
+	}
+#endif
 	/* A word holds a byte below 0x20 iff (x - 0x20..) & ~x & 0x80.. is
 	 * non-zero (the classic "hasless" test, exact for n <= 128). */
 	for (; i + 8 <= len; i += 8) {

@@ -39,9 +39,11 @@ int source_line(struct source *src, const struct lines_line *ln,
 	src->counts.lines++;
 	if (ln->truncated)
 		src->counts.truncated++;
-	bw_event_clear(ev);
-	/* The reference is set before parsing: a parser that holds this line
+	/* parser_parse clears the event but for its reference and raw line.
+	 * The reference is set before parsing: a parser that holds this line
 	 * (continuation lines) copies it, and evidence names file:line. */
+	ev->raw = BW_STR_NULL;
+	memset(&ev->ref, 0, sizeof(ev->ref));
 	ev->ref.file = src->path;
 	ev->ref.offset = ln->offset;
 	ev->ref.number = ln->lineno;

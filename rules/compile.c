@@ -186,7 +186,7 @@ static int prepare_rule(struct rules *r, struct rule *ru, struct bw_error *err)
 		                    ru->info.id, (unsigned long long)ru->min,
 		                    r->lim.max_distinct_per_key);
 	if (ru->agg != AGG_SINGLE)
-		ru->win = window_new(r->lim.max_prior);
+		ru->win = window_new(r->lim.max_prior, ru->window_us);
 	return 0;
 }
 
@@ -331,7 +331,7 @@ int compile_rules(struct rules *r, struct bw_error *err)
 	for (int k = 0; k < BW_KIND__COUNT; k++)
 		for (int f = 0; f < BW_F__COUNT; f++)
 			if (r->pf[k][f] != NULL &&
-			    pfdb_compile(r->pf[k][f], &r->scratch, err) != 0)
+			    pfdb_compile(r->pf[k][f], r, err) != 0)
 				goto fail;
 	count_regexes(r);
 	memoize_all(r);

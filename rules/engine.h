@@ -294,6 +294,7 @@ struct rules {
 	bool failed, compiled, prefilter_on;
 	struct pfdb *pf[BW_KIND__COUNT][BW_F__COUNT];
 	hs_scratch_t *scratch;
+	struct rules_cache cache; /* get NULL: none */
 	struct rule **by_kind[BW_KIND__COUNT];
 	size_t n_by_kind[BW_KIND__COUNT];
 	int64_t last_sweep_us;
@@ -368,7 +369,7 @@ void pfdb_add(struct pfdb *db, struct regex *re);
  * grow the shared scratch to fit it. Returns -1 with err only if the
  * scratch cannot be had; a database Hyperscan refuses as a whole leaves its
  * patterns to PCRE2. */
-int pfdb_compile(struct pfdb *db, hs_scratch_t **scratch,
+int pfdb_compile(struct pfdb *db, struct rules *r,
                  struct bw_error *err) BW_WUR;
 void pfdb_free(struct pfdb *db);
 /* Scan p once per event generation; marks regex->hit_gen. */
@@ -407,8 +408,9 @@ bool site_business_hours(struct rules *r);
 const struct site_set *site_find_set(const struct site *s, const char *name);
 
 /* window.c */
-/* An empty key table for a rule; caller owns it (window_destroy). */
-struct window *window_new(size_t max_prior);
+/* An empty key table for a rule with this window (or sequence `within`);
+ * caller owns it (window_destroy). */
+struct window *window_new(size_t max_prior, int64_t window_us);
 void window_destroy(struct window **w);
 size_t window_keys(const struct window *w);
 /* Blocks the window ever allocated for key state and evidence copies (for

@@ -15,8 +15,15 @@
  * of them is exact, and that compile is the database. Only when it fails
  * is each compiled alone (exact, else as a prefilter), and the database
  * compiled again from the classes found.
+ *
+ * A database is looked up in the caller's cache (rules_set_cache) before
+ * it is compiled, under a key that hashes everything the compile depends
+ * on: Hyperscan's version, the CPU it tunes for, and each pattern with its
+ * flags and id. A hit for the first, all-exact compile also settles the
+ * classes, as that compile would have.
  */
 #include <limits.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,10 +102,82 @@ static void prune(struct pfdb *db)
 	db->n = n;
 }
 
-/* Compile db->db from its patterns, those not classified yet as exact.
- * Returns false (db->db NULL) if Hyperscan refuses them. */
-static bool compile_db(struct pfdb *db)
+static void hash_u32(crypto_generichash_state *st, uint32_t v)
 {
+	crypto_generichash_update(st, (const unsigned char *)&v, sizeof(v));
+}
+
+/* The cache key of a block-mode database of these patterns. */
+static void cache_key(const char *const *exprs, const unsigned *flags,
+                      size_t n, unsigned char key[RULES_CACHE_KEY])
+{
+	static const char tag[] = "breachwatch hyperscan database 1";
+	crypto_generichash_state st;
+	hs_platform_info_t plat;
+	const char *ver = hs_version();
+
+	memset(&plat, 0, sizeof(plat));
+	if (hs_populate_platform(&plat) != HS_SUCCESS)
+		memset(&plat, 0xff, sizeof(plat)); /* still a stable key */
+	crypto_generichash_init(&st, NULL, 0, RULES_CACHE_KEY);
+	crypto_generichash_update(&st, (const unsigned char *)tag, sizeof(tag));
+	crypto_generichash_update(&st, (const unsigned char *)ver,
+	                          strlen(ver) + 1);
+	hash_u32(&st, plat.tune);
+	crypto_generichash_update(&st, (const unsigned char *)&plat.cpu_features,
+	                          sizeof(plat.cpu_features));
+	hash_u32(&st, HS_MODE_BLOCK);
+	hash_u32(&st, (uint32_t)n);
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(exprs[i]);
+
+		hash_u32(&st, flags[i]);
+		hash_u32(&st, (uint32_t)i); /* the id */
+		hash_u32(&st, (uint32_t)len);
+		crypto_generichash_update(&st, (const unsigned char *)exprs[i],
+		                          len);
+	}
+	crypto_generichash_final(&st, key, RULES_CACHE_KEY);
+}
+
+/* The cached database of this key, or NULL. */
+static hs_database_t *cache_get(const struct rules_cache *c,
+                                const unsigned char *key)
+{
+	hs_database_t *db = NULL;
+	size_t len = 0;
+	char *blob;
+
+	if (c->get == NULL)
+		return NULL;
+	blob = c->get(c->arg, key, &len);
+	if (blob == NULL)
+		return NULL;
+	if (hs_deserialize_database(blob, len, &db) != HS_SUCCESS)
+		db = NULL;
+	free(blob);
+	return db;
+}
+
+static void cache_put(const struct rules_cache *c, const unsigned char *key,
+                      const hs_database_t *db)
+{
+	char *blob = NULL;
+	size_t len = 0;
+
+	if (c->put == NULL ||
+	    hs_serialize_database(db, &blob, &len) != HS_SUCCESS)
+		return;
+	c->put(c->arg, key, blob, len);
+	free(blob); /* Hyperscan's default allocator is malloc */
+}
+
+/* Compile db->db from its patterns, those not classified yet as exact,
+ * or load it from r's cache. Returns false (db->db NULL) if Hyperscan
+ * refuses them. */
+static bool compile_db(struct pfdb *db, struct rules *r)
+{
+	unsigned char key[RULES_CACHE_KEY];
 	const char **exprs = xcalloc(db->n, sizeof(*exprs));
 	unsigned *flags = xcalloc(db->n, sizeof(*flags));
 	unsigned *ids = xcalloc(db->n, sizeof(*ids));
@@ -112,12 +191,23 @@ static bool compile_db(struct pfdb *db)
 			flags[i] |= HS_FLAG_PREFILTER;
 		ids[i] = (unsigned)i;
 	}
+	cache_key(exprs, flags, db->n, key);
+	db->db = cache_get(&r->cache, key);
+	if (db->db != NULL) {
+		r->st.db_cached++;
+		ok = true;
+		goto done;
+	}
 	ok = hs_compile_multi(exprs, flags, ids, (unsigned)db->n, HS_MODE_BLOCK,
 	                      NULL, &db->db, &cerr) == HS_SUCCESS;
-	if (!ok) {
+	if (ok) {
+		r->st.db_compiled++;
+		cache_put(&r->cache, key, db->db);
+	} else {
 		hs_free_compile_error(cerr);
 		db->db = NULL;
 	}
+done:
 	free(exprs);
 	free(flags);
 	free(ids);
@@ -137,14 +227,14 @@ static bool has_unknown(const struct pfdb *db)
  * from the classes. Returns false with no database if no pattern is left
  * or Hyperscan refuses them together (too big: they are all left to PCRE2
  * rather than refuse the rules). */
-static bool compile_classified(struct pfdb *db)
+static bool compile_classified(struct pfdb *db, struct rules *r)
 {
 	for (size_t i = 0; i < db->n; i++)
 		prefilter_classify(db->pats[i]);
 	prune(db);
 	if (db->n == 0)
 		return false;
-	if (compile_db(db))
+	if (compile_db(db, r))
 		return true;
 	for (size_t i = 0; i < db->n; i++) {
 		db->pats[i]->hs = HSM_NONE;
@@ -154,20 +244,20 @@ static bool compile_classified(struct pfdb *db)
 	return false;
 }
 
-int pfdb_compile(struct pfdb *db, hs_scratch_t **scratch, struct bw_error *err)
+int pfdb_compile(struct pfdb *db, struct rules *r, struct bw_error *err)
 {
 	if (db->db != NULL)
 		return 0;
 	prune(db);
-	if (db->n > 0 && has_unknown(db) && compile_db(db)) {
+	if (db->n > 0 && has_unknown(db) && compile_db(db, r)) {
 		/* Together as exact, so each alone as exact. */
 		for (size_t i = 0; i < db->n; i++)
 			if (db->pats[i]->hs == HSM_UNKNOWN)
 				db->pats[i]->hs = HSM_EXACT;
-	} else if (!compile_classified(db)) {
+	} else if (!compile_classified(db, r)) {
 		return 0;
 	}
-	if (hs_alloc_scratch(db->db, scratch) != HS_SUCCESS)
+	if (hs_alloc_scratch(db->db, &r->scratch) != HS_SUCCESS)
 		return bw_error_set(err, NULL, 0,
 		                    "cannot allocate Hyperscan scratch");
 	return 0;

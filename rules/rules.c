@@ -157,6 +157,14 @@ const char *rules_intern(struct rules *r, const char *s)
 	return v;
 }
 
+void rules_set_cache(struct rules *r, const struct rules_cache *cache)
+{
+	if (cache != NULL)
+		r->cache = *cache;
+	else
+		memset(&r->cache, 0, sizeof(r->cache));
+}
+
 int rules_compile(struct rules *r, struct bw_error *err)
 {
 	return compile_rules(r, err);

@@ -108,6 +108,8 @@ struct rules_stats {
 				     alone runs them */
 	uint64_t bound_drops;   /* distinct values or customer ids dropped at
 				   max_distinct_per_key / max_customers_per_key */
+	uint64_t db_compiled;   /* Hyperscan databases compiled */
+	uint64_t db_cached;     /* ...and loaded from the cache instead */
 };
 
 /* Limits; rules_set_limits may change them before compile (a 0 keeps the
@@ -153,6 +155,31 @@ const struct rule_info *rules_info(const struct rules *r, size_t i);
  * event's time. Returns the number of matches. */
 size_t rules_eval(struct rules *r, const struct bw_event *ev,
 		  rules_match_fn cb, void *arg);
+
+/*
+ * A store for compiled Hyperscan databases, supplied by the caller: the
+ * library does no I/O of its own. Compiling the databases is most of the
+ * start-up (and of a reload); a cached one is loaded instead when the
+ * same patterns with the same flags were compiled before by the same
+ * Hyperscan on the same CPU (all of that is in the key).
+ *
+ * get returns a heap buffer of *len bytes the library frees, or NULL when
+ * there is none; a buffer Hyperscan refuses is ignored (and compiled
+ * again). put is handed the serialized database, borrowed for the call.
+ * Neither may fail loudly: a cache that does not work only costs time.
+ */
+#define RULES_CACHE_KEY 32
+struct rules_cache {
+	void *(*get)(void *arg, const unsigned char key[RULES_CACHE_KEY],
+		     size_t *len);
+	void (*put)(void *arg, const unsigned char key[RULES_CACHE_KEY],
+		    const void *blob, size_t len);
+	void *arg;
+};
+
+/* Use cache (copied; NULL: none) for the databases compiled from now on:
+ * call it before rules_load_site and rules_compile. */
+void rules_set_cache(struct rules *r, const struct rules_cache *cache);
 
 /* For tests and benchmarks: with enabled = false, every regex runs in
  * PCRE2 without the Hyperscan prefilter (the slow path). Matches must be

@@ -374,8 +374,9 @@ static int load_sql(struct site *s, const config_setting_t *list,
 	return 0;
 }
 
-static int load_customer_data(struct site *s, const config_setting_t *site,
-                              hs_scratch_t **scratch, struct bw_error *err)
+static int load_customer_data(struct rules *r, struct site *s,
+                              const config_setting_t *site,
+                              struct bw_error *err)
 {
 	const config_setting_t *cd =
 	    config_setting_get_member(site, "customer_data");
@@ -408,7 +409,7 @@ static int load_customer_data(struct site *s, const config_setting_t *site,
 			            "principal_customer needs a "
 			            "named capture (?<customer>...)");
 	}
-	return pfdb_compile(&s->http_db, scratch, err);
+	return pfdb_compile(&s->http_db, r, err);
 }
 
 int rules_load_site(struct rules *r, const config_setting_t *site,
@@ -458,7 +459,7 @@ int rules_load_site(struct rules *r, const config_setting_t *site,
 			}
 	}
 	if (load_sets(s, site, err) != 0 ||
-	    load_customer_data(s, site, &r->scratch, err) != 0)
+	    load_customer_data(r, s, site, err) != 0)
 		goto fail;
 	bw_cidr_destroy(&cidr);
 	s->loaded = true;

@@ -5,8 +5,18 @@
  * Each aggregating rule has its own key table: an open-addressing index
  * (linear probing on a seeded hash, kept beside each key's pointer so that
  * a probe reads no key state it does not match), and a list in order of
- * last use (the least recently seen key is evicted when the table is full,
- * and counted). A key's state grows only with what it must remember: the
+ * use that serves both expiry and eviction. Moving a key to the front of
+ * that list on every event would write to two other keys' blocks (cache
+ * misses that cost more than the rest of the event), so a key moves only
+ * when it was last moved more than an eighth of the rule's window ago
+ * (memcached's rule): the list is ordered by the time of that move, which
+ * is never later than the key's last event. Expiry walks from the back
+ * and stops at the first key moved within the window; a key found there
+ * that was seen since moves to the front instead. Eviction at the bound
+ * takes the key at the back: one whose last event is at most an eighth
+ * of the window later than the least recent (an approximate LRU), and is
+ * counted.
+ * A key's state grows only with what it must remember: the
  * events still in the window (a ring of time and amount, merged at the
  * bound), the distinct values (64-bit hashes with their last time), the
  * customers gathered, and the last few copies of earlier evidence. The
@@ -93,6 +103,7 @@ struct kstate {
 	bool matched, unknown;
 	struct kstate *newer, *older; /* use list */
 	int64_t last_us;
+	int64_t moved_us; /* when it last moved to the front of the list */
 	union {
 		char in[KEY_INLINE]; /* klen < KEY_INLINE */
 		char *heap;
@@ -124,6 +135,7 @@ struct window {
 	struct slot *slots;
 	size_t nslots, n; /* nslots: a power of two, at least 2 n */
 	struct kstate *newest, *oldest;
+	int64_t move_us; /* a key moves to the front at most this often */
 	size_t max_prior;
 	struct pool keys;           /* struct kstate and its ev */
 	struct pool ev[EV_CLASSES]; /* struct evcopy by size */
@@ -140,11 +152,12 @@ static uint8_t *ev_cls(const struct window *w, struct kstate *k)
 	return (uint8_t *)(k->ev + w->max_prior);
 }
 
-struct window *window_new(size_t max_prior)
+struct window *window_new(size_t max_prior, int64_t window_us)
 {
 	struct window *w = xcalloc(1, sizeof(*w));
 
 	w->max_prior = max_prior;
+	w->move_us = window_us / 8;
 	w->nslots = INDEX_MIN;
 	w->slots = pool_array(w->nslots, sizeof(*w->slots));
 	pool_init(&w->keys, sizeof(struct kstate) +
@@ -248,8 +261,13 @@ static void unlink_use(struct window *w, struct kstate *k)
 	k->newer = k->older = NULL;
 }
 
-static void push_newest(struct window *w, struct kstate *k)
+/* Put k at the front as moved at ts (no earlier than the front's move, so
+ * the list stays in order). */
+static void push_newest(struct window *w, struct kstate *k, int64_t ts)
 {
+	if (w->newest != NULL && ts < w->newest->moved_us)
+		ts = w->newest->moved_us;
+	k->moved_us = ts;
 	k->older = w->newest;
 	k->newer = NULL;
 	if (w->newest != NULL)
@@ -259,13 +277,20 @@ static void push_newest(struct window *w, struct kstate *k)
 		w->oldest = k;
 }
 
-static void touch(struct window *w, struct kstate *k)
+static void move_front(struct window *w, struct kstate *k, int64_t ts)
 {
-	if (w->newest == k)
-		return;
 	unlink_use(w, k);
-	push_newest(w, k);
+	push_newest(w, k, ts);
 }
+
+/* k was seen at ts. */
+static void touch(struct window *w, struct kstate *k, int64_t ts)
+{
+	if (w->newest == k || ts - k->moved_us < w->move_us)
+		return;
+	move_front(w, k, ts);
+}
+
 
 /* Linear probing with deletion by backward shift: whether the entry at j,
  * whose home slot is home, may move back to the hole (it may unless its
@@ -397,7 +422,7 @@ static struct kstate *create(struct rules *r, struct window *w,
 	memcpy(kkey(k), key->p, klen);
 	kkey(k)[klen] = '\0';
 	index_put(w->slots, w->nslots - 1, h, k);
-	push_newest(w, k);
+	push_newest(w, k, r->x.ev != NULL ? r->x.ev->ts_us : 0);
 	w->n++;
 	r->st.keys++;
 	return k;
@@ -408,8 +433,17 @@ void window_expire(struct rules *r, struct rule *ru, int64_t now_us)
 	struct window *w = ru->win;
 
 	while (w != NULL && w->oldest != NULL &&
-	       now_us - w->oldest->last_us > ru->window_us)
-		remove_key(r, w, w->oldest);
+	       now_us - w->oldest->moved_us > ru->window_us) {
+		struct kstate *k = w->oldest;
+
+		/* Not expired: it was seen since it moved. It moves now, as
+		 * of its last event (or the front's move, if later), so the
+		 * loop does not meet it again. */
+		if (now_us - k->last_us > ru->window_us)
+			remove_key(r, w, k);
+		else
+			move_front(w, k, k->last_us);
+	}
 }
 
 /* Ring of (time, amount), oldest first; at the bound the two oldest merge
@@ -785,9 +819,9 @@ static void seen(struct kstate *k, int64_t ts)
 }
 
 /* Count the distinct values of this event; returns how many are in the
- * window. */
+ * window, and sets *added when the event brought a value not in it. */
 static int64_t count_distinct(struct rules *r, struct rule *ru,
-                              struct kstate *k, int64_t ts)
+                              struct kstate *k, int64_t ts, bool *added)
 {
 	struct bw_str vals[64];
 	const struct bw_str *dv;
@@ -818,6 +852,7 @@ static int64_t count_distinct(struct rules *r, struct rule *ru,
 			continue;
 		}
 		dtab_add(d, dh, ts, oldest);
+		*added = true;
 	}
 	if (d->n >= ru->min)
 		dtab_purge(d, oldest);
@@ -829,12 +864,13 @@ void window_threshold(struct rules *r, struct rule *ru,
                       rules_match_fn cb, void *arg)
 {
 	int64_t ts = r->x.ev->ts_us, amt, total = 0;
+	bool evidence = true;
 	struct kstate *k;
 
 	k = lookup(ru, key, ts);
 	if (k == NULL)
 		k = create(r, ru->win, key);
-	touch(ru->win, k);
+	touch(ru->win, k, ts);
 	if (k->n_events > 0 && ts < k->last_us)
 		ts = k->last_us; /* out of order: count it as now */
 	seen(k, ts);
@@ -857,14 +893,19 @@ void window_threshold(struct rules *r, struct rule *ru,
 		total = k->u.ring.total;
 		break;
 	case THR_DISTINCT:
-		total = count_distinct(r, ru, k, ts);
+		/* Only an event that brings a new value is evidence worth a
+		 * copy: the thousandth read of the same mailbox adds nothing
+		 * to "ten distinct customers". */
+		evidence = false;
+		total = count_distinct(r, ru, k, ts, &evidence);
 		break;
 	}
 	if (total >= 0 && (uint64_t)total >= ru->min) {
 		first_match(r, ru, k, evi, cb, arg);
 		return;
 	}
-	prior_push(r, ru->win, k);
+	if (evidence)
+		prior_push(r, ru->win, k);
 }
 
 void window_sequence(struct rules *r, struct rule *ru, size_t step,
@@ -886,7 +927,7 @@ void window_sequence(struct rules *r, struct rule *ru, size_t step,
 		if (step != ru->n_steps - 1)
 			return;
 		k->u.seq.gen = r->x.gen;
-		touch(ru->win, k);
+		touch(ru->win, k, ts);
 		seen(k, ts);
 		rules_event_info(r, ru, &evi);
 		rules_emit(r, ru, kkey(k), false, &evi, NULL, cb, arg);
@@ -895,7 +936,7 @@ void window_sequence(struct rules *r, struct rule *ru, size_t step,
 	if (step != k->step || (k->n_events == 0 && step != 0))
 		return;
 	k->u.seq.gen = r->x.gen;
-	touch(ru->win, k);
+	touch(ru->win, k, ts);
 	seen(k, ts);
 	rules_event_info(r, ru, &evi);
 	gather(r, k, &evi);

@@ -118,6 +118,8 @@ out:
 	return ret;
 }
 
+const struct rules_cache *rt_cache;
+
 struct rules *rt_engine_lim(const char *site, const char *rules_text,
                             const struct rules_limits *lim)
 {
@@ -127,6 +129,7 @@ struct rules *rt_engine_lim(const char *site, const char *rules_text,
 	config_t cfg;
 
 	memset(&err, 0, sizeof(err));
+	rules_set_cache(r, rt_cache);
 	if (lim != NULL)
 		rules_set_limits(r, lim);
 	config_init(&cfg);

@@ -43,6 +43,9 @@ void rt_collect(const struct rules_match *m, void *arg);
 /* An engine with site (may be NULL) and rules, compiled; fails the test
  * on any error. */
 struct rules *rt_engine(const char *site, const char *rules_text);
+/* When set, engines are built with this cache (rules_set_cache). */
+extern const struct rules_cache *rt_cache;
+
 /* Like rt_engine with limits. */
 struct rules *rt_engine_lim(const char *site, const char *rules_text,
                             const struct rules_limits *lim);

@@ -1,7 +1,8 @@
 /*
  * test_rules_prefilter.c - the Hyperscan prefilter changes speed, never
  * results: many generated events must give exactly the same matches with
- * the prefilter and without it (every regex in PCRE2).
+ * the prefilter and without it (every regex in PCRE2), also when its
+ * databases come from the cache instead of the compiler.
  */
 #include <check.h>
 #include <stdio.h>
@@ -147,11 +148,68 @@ static void compare(const struct rt_match *a, const struct rt_match *b,
 	ck_assert_str_eq(a->summary, b->summary);
 }
 
+/* An in-memory rules cache. */
+#define MEM_MAX 32
+struct mem_cache {
+	unsigned char key[MEM_MAX][RULES_CACHE_KEY];
+	char *blob[MEM_MAX];
+	size_t len[MEM_MAX], n, gets, puts;
+};
+
+static void *mem_get(void *arg, const unsigned char key[RULES_CACHE_KEY],
+		     size_t *len)
+{
+	struct mem_cache *m = arg;
+	char *out;
+
+	m->gets++;
+	for (size_t i = 0; i < m->n; i++)
+		if (memcmp(m->key[i], key, RULES_CACHE_KEY) == 0) {
+			out = malloc(m->len[i]);
+			memcpy(out, m->blob[i], m->len[i]);
+			*len = m->len[i];
+			return out;
+		}
+	return NULL;
+}
+
+static void mem_put(void *arg, const unsigned char key[RULES_CACHE_KEY],
+		    const void *blob, size_t len)
+{
+	struct mem_cache *m = arg;
+
+	m->puts++;
+	ck_assert_uint_lt(m->n, MEM_MAX);
+	memcpy(m->key[m->n], key, RULES_CACHE_KEY);
+	m->blob[m->n] = malloc(len);
+	memcpy(m->blob[m->n], blob, len);
+	m->len[m->n++] = len;
+}
+
+static void mem_free(struct mem_cache *m)
+{
+	for (size_t i = 0; i < m->n; i++)
+		free(m->blob[i]);
+	m->n = 0;
+}
+
 START_TEST(test_same_matches)
 {
 	const char *site = _i == 0 ? rtest_site : big_site;
-	struct rules *fast = rt_engine(site, rules_text);
-	struct rules *slow = rt_engine(site, rules_text);
+	struct mem_cache mem = { .n = 0 };
+	struct rules_cache cache = { mem_get, mem_put, &mem };
+	struct rules *fast, *slow;
+
+	if (_i == 2) {
+		/* fast from databases a first engine left in the cache */
+		rt_cache = &cache;
+		fast = rt_engine(site, rules_text);
+		rules_destroy(&fast);
+		ck_assert_uint_gt(mem.puts, 0);
+	}
+	fast = rt_engine(site, rules_text);
+	rt_cache = NULL;
+	slow = rt_engine(site, rules_text);
 	struct rt_log *la = calloc(1, sizeof(*la));
 	struct rt_log *lb = calloc(1, sizeof(*lb));
 	static const char *const ips[] = { "192.0.2.1", "192.0.2.2",
@@ -206,12 +264,21 @@ START_TEST(test_same_matches)
 	ck_assert_uint_ge(sf.regex_prefilter, 3);
 	ck_assert_uint_ge(sf.regex_pcre_only, 1);
 	ck_assert_uint_eq(sf.regex_errors, 0);
+	if (_i == 2) {
+		ck_assert_uint_eq(sf.db_compiled, 0);
+		ck_assert_uint_eq(sf.db_cached, mem.puts);
+	} else {
+		ck_assert_uint_eq(sf.db_cached, 0);
+		ck_assert_uint_gt(sf.db_compiled, 0);
+	}
+	mem_free(&mem);
 	free(la);
 	free(lb);
 	rules_destroy(&fast);
 	rules_destroy(&slow);
 }
 END_TEST
+
 
 
 /* Each database is classified from one compile of its patterns together
@@ -290,14 +357,63 @@ START_TEST(test_classes_as_alone)
 }
 END_TEST
 
+/* A cached database gives the same classes as compiling; the key changes
+ * with the patterns; a blob Hyperscan refuses is compiled again. */
+START_TEST(test_cache)
+{
+	struct mem_cache mem = { .n = 0 };
+	struct rules_cache cache = { mem_get, mem_put, &mem };
+	struct rules *a, *b;
+	struct rules_stats sa, sb;
+	size_t puts;
+
+	rt_cache = &cache;
+	a = rt_engine(big_site, class_rules);
+	b = rt_engine(big_site, class_rules);
+	rules_get_stats(a, &sa);
+	rules_get_stats(b, &sb);
+	ck_assert_uint_gt(sa.db_compiled, 0);
+	ck_assert_uint_eq(sa.db_cached, 0);
+	ck_assert_uint_eq(mem.puts, sa.db_compiled);
+	ck_assert_uint_eq(sb.db_compiled, 0);
+	ck_assert_uint_eq(sb.db_cached, sa.db_compiled);
+	ck_assert_uint_eq(a->n_rx, b->n_rx);
+	for (size_t i = 0; i < a->n_rx; i++)
+		ck_assert_int_eq(a->rx[i]->hs, b->rx[i]->hs);
+	rules_destroy(&a);
+	rules_destroy(&b);
+
+	/* Other patterns: other keys, nothing found. */
+	puts = mem.puts;
+	a = rt_engine(big_site, rules_text);
+	rules_get_stats(a, &sa);
+	ck_assert_uint_gt(mem.puts, puts);
+	rules_destroy(&a);
+
+	/* Garbage under every key: refused, compiled again. */
+	for (size_t i = 0; i < mem.n; i++) {
+		memset(mem.blob[i], 'x', mem.len[i]);
+		mem.len[i] = mem.len[i] > 64 ? 64 : mem.len[i];
+	}
+	a = rt_engine(big_site, rules_text);
+	rules_get_stats(a, &sa);
+	ck_assert_uint_eq(sa.db_cached, 0);
+	ck_assert_uint_gt(sa.db_compiled, 0);
+	rules_destroy(&a);
+	rt_cache = NULL;
+	mem_free(&mem);
+}
+END_TEST
+
 Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("rules_prefilter");
 	TCase *tc = tcase_create("prefilter");
 
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, test_same_matches, 0, 2);
+	tcase_add_loop_test(tc, test_same_matches, 0, 3);
 	tcase_add_loop_test(tc, test_classes_as_alone, 0, 2);
+	tcase_add_test(tc, test_cache);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -297,6 +297,80 @@ START_TEST(test_max_keys_eviction)
 }
 END_TEST
 
+/* A key moves to the front of the use list at most every eighth of the
+ * window: eviction takes the key moved longest ago, and expiry still
+ * finds every idle key, also one seen after it last moved. */
+START_TEST(test_eviction_lazy_order)
+{
+	struct rules_limits lim = { .max_keys_per_rule = 2 };
+	struct rules *r = rt_engine_lim(NULL, RULES(rules = (
+		{ id = "two"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"];
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "80s"; min = 3; }; }
+	);), &lim);
+	struct rt_log *log = new_log();
+	struct rules_stats st;
+
+	/* A at 0, B at 1; A again at 20 (moves: 20 s > 80 s / 8). */
+	ck_assert_uint_eq(http_at(r, log, 0, "192.0.2.1", "/", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 1, "192.0.2.2", "/", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 20, "192.0.2.1", "/", 0), 0);
+	/* C evicts B, the key moved longest ago; A kept its two events. */
+	ck_assert_uint_eq(http_at(r, log, 21, "192.0.2.3", "/", 0), 0);
+	rules_get_stats(r, &st);
+	ck_assert_uint_eq(st.evictions, 1);
+	ck_assert_uint_eq(http_at(r, log, 22, "192.0.2.1", "/", 0), 1);
+	ck_assert_str_eq(log->m[0].key, "192.0.2.1");
+
+	/* C (moved at 21) seen at 25 without moving; at 103 it was moved
+	 * longer than the window ago but seen within it: it stays, while A
+	 * (last seen at 22) goes. */
+	ck_assert_uint_eq(http_at(r, log, 25, "192.0.2.3", "/", 0), 0);
+	rules_expire(r, 103 * 1000000LL);
+	rules_get_stats(r, &st);
+	ck_assert_uint_eq(st.keys, 1);
+	/* C kept its state: 25, 104 and 105 are three within 80 s (had it
+	 * started over at 104, there would be two). */
+	ck_assert_uint_eq(http_at(r, log, 104, "192.0.2.3", "/", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 105, "192.0.2.3", "/", 0), 1);
+	/* Every key idle for the window is freed. */
+	rules_expire(r, (105 + 81) * 1000000LL);
+	rules_get_stats(r, &st);
+	ck_assert_uint_eq(st.keys, 0);
+	free(log);
+	rules_destroy(&r);
+}
+END_TEST
+
+/* A distinct threshold copies as evidence only the events that brought a
+ * new value: repeats of one value are not what makes the case. */
+START_TEST(test_prior_distinct_new_values)
+{
+	struct rules *r = rt_engine(rtest_site, RULES(rules = (
+		{ id = "scrape"; title = "t"; category = "c"; severity = "high";
+		  kinds = ["http"];
+		  match = ({ field = "data_kind"; equals = "contact_list"; });
+		  aggregate = { type = "threshold"; key = "src_ip"; window = "10m";
+				distinct = "customer"; min = 3; };
+		  customers = "customer"; }
+	);));
+	struct rt_log *log = new_log();
+
+	ck_assert_uint_eq(http_at(r, log, 0, "192.0.2.1", "/api/v1/customers/c1/contacts", 0), 0);
+	for (int i = 1; i <= 5; i++)
+		ck_assert_uint_eq(http_at(r, log, i, "192.0.2.1", "/api/v1/customers/c1/contacts", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 10, "192.0.2.1", "/api/v1/customers/c2/contacts", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 11, "192.0.2.1", "/api/v1/customers/c2/contacts", 0), 0);
+	ck_assert_uint_eq(http_at(r, log, 12, "192.0.2.1", "/api/v1/customers/c3/contacts", 0), 1);
+	ck_assert_uint_eq(log->m[0].n_prior, 2);
+	ck_assert_str_eq(log->m[0].prior_raw[0], "/api/v1/customers/c1/contacts");
+	ck_assert_str_eq(log->m[0].prior_raw[1], "/api/v1/customers/c2/contacts");
+	ck_assert_uint_eq(log->m[0].count, 9);
+	free(log);
+	rules_destroy(&r);
+}
+END_TEST
+
 START_TEST(test_prior_bound)
 {
 	struct rules_limits lim = { .max_prior = 2 };
@@ -777,6 +851,8 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, test_sequence_within);
 	tcase_add_test(tc, test_sequence_steps_kinds);
 	tcase_add_test(tc, test_max_keys_eviction);
+	tcase_add_test(tc, test_eviction_lazy_order);
+	tcase_add_test(tc, test_prior_distinct_new_values);
 	tcase_add_test(tc, test_prior_bound);
 	tcase_add_test(tc, test_customer_bound);
 	tcase_add_test(tc, test_key_absent);
