@@ -562,9 +562,11 @@ int bw_wire_recv(void *sock, bool router, int flags, struct bw_wire_msg *out,
 			memcpy(peer->rid, zmq_msg_data(&parts[0]),
 			       peer->rid_len);
 		}
-		copy_meta(&parts[0], "User-Id", peer->user_id,
+		/* from the last frame: one that came over the wire (a
+		 * ROUTER's routing id frame may carry no metadata) */
+		copy_meta(&parts[n - 1], "User-Id", peer->user_id,
 		          sizeof(peer->user_id));
-		copy_meta(&parts[0], "Peer-Address", peer->address,
+		copy_meta(&parts[n - 1], "Peer-Address", peer->address,
 		          sizeof(peer->address));
 	}
 	rc = BW_WIRE_RECV_BAD;
