@@ -1507,8 +1507,10 @@ static int add_revision(struct store *s, const struct who *w,
 }
 
 /* Insert a member of a set (customer, data kind, evidence) whose values
- * add has bound, or lower its first revision with lower (bound the same
- * way); audit whichever wrote. */
+ * add has bound, or else, when lower is not NULL (a late revision), lower
+ * its first revision with lower (bound the same way); audit whichever
+ * wrote. A revision above every stored one cannot lower anything, so it
+ * passes NULL and saves the statement. */
 static int add_or_lower(struct store *s, const struct who *w, enum table t,
 			sqlite3_stmt *add, sqlite3_stmt *lower,
 			struct bw_error *err)
@@ -1521,6 +1523,8 @@ static int add_or_lower(struct store *s, const struct who *w, enum table t,
 		return -1;
 	if (rc == 1)
 		return audit(s, w, t, id, "add", err);
+	if (lower == NULL)
+		return 0;
 	rc = run_int(s, lower, "lower the first revision", &id, err);
 	if (rc < 0)
 		return -1;
@@ -1531,7 +1535,7 @@ static int add_or_lower(struct store *s, const struct who *w, enum table t,
 
 /* Customers or data kinds: names, each with the revision naming them. */
 static int add_names(struct store *s, const struct who *w,
-		     const struct bw_incident *inc, enum table t,
+		     const struct bw_incident *inc, bool late, enum table t,
 		     enum stmt add_id, enum stmt lower_id, char *const *names,
 		     size_t n, struct bw_error *err)
 {
@@ -1539,14 +1543,16 @@ static int add_names(struct store *s, const struct who *w,
 
 	for (i = 0; i < n; i++) {
 		sqlite3_stmt *add = use(s, add_id);
-		sqlite3_stmt *lower = use(s, lower_id);
+		sqlite3_stmt *lower = late ? use(s, lower_id) : NULL;
 
 		bind_text(add, 1, inc->id);
 		bind_text(add, 2, names[i]);
 		bind_int(add, 3, inc->revision);
-		bind_text(lower, 1, inc->id);
-		bind_text(lower, 2, names[i]);
-		bind_int(lower, 3, inc->revision);
+		if (late) {
+			bind_text(lower, 1, inc->id);
+			bind_text(lower, 2, names[i]);
+			bind_int(lower, 3, inc->revision);
+		}
 		if (add_or_lower(s, w, t, add, lower, err) < 0)
 			return -1;
 	}
@@ -1565,16 +1571,18 @@ static void bind_evidence(sqlite3_stmt *st, const struct bw_incident *inc,
 }
 
 static int add_evidence(struct store *s, const struct who *w,
-			const struct bw_incident *inc, struct bw_error *err)
+			const struct bw_incident *inc, bool late,
+			struct bw_error *err)
 {
 	size_t i;
 
 	for (i = 0; i < inc->n_evidence; i++) {
 		sqlite3_stmt *add = use(s, S_EVID_ADD);
-		sqlite3_stmt *lower = use(s, S_EVID_LOWER);
+		sqlite3_stmt *lower = late ? use(s, S_EVID_LOWER) : NULL;
 
 		bind_evidence(add, inc, &inc->evidence[i]);
-		bind_evidence(lower, inc, &inc->evidence[i]);
+		if (late)
+			bind_evidence(lower, inc, &inc->evidence[i]);
 		if (add_or_lower(s, w, T_EVIDENCE, add, lower, err) < 0)
 			return -1;
 	}
@@ -1700,6 +1708,7 @@ int store_put_revision(struct store *s, const struct bw_incident *inc,
 	struct cur c;
 	char *json = NULL, *reason = NULL;
 	int64_t one = 0, prev_last_seen;
+	bool late = false; /* below the highest revision stored */
 	int rc;
 
 	*inserted = false;
@@ -1735,17 +1744,19 @@ int store_put_revision(struct store *s, const struct bw_incident *inc,
 		prev_last_seen = inc->last_seen_us;
 	} else {
 		prev_last_seen = c.last_seen_us;
+		late = inc->revision < c.revision;
 		if (inc->revision > c.revision &&
 		    update_incident(s, &w, inc, &c, err) < 0)
 			goto fail;
 	}
 	json = bw_incident_to_json(inc);
 	if (add_revision(s, &w, inc, json, err) < 0 ||
-	    add_names(s, &w, inc, T_CUSTOMERS, S_CUST_ADD, S_CUST_LOWER,
+	    add_names(s, &w, inc, late, T_CUSTOMERS, S_CUST_ADD, S_CUST_LOWER,
 		      inc->customers, inc->n_customers, err) < 0 ||
-	    add_names(s, &w, inc, T_DATA_KINDS, S_KIND_ADD, S_KIND_LOWER,
-		      inc->data_kinds, inc->n_data_kinds, err) < 0 ||
-	    add_evidence(s, &w, inc, err) < 0 ||
+	    add_names(s, &w, inc, late, T_DATA_KINDS, S_KIND_ADD,
+		      S_KIND_LOWER, inc->data_kinds, inc->n_data_kinds,
+		      err) < 0 ||
+	    add_evidence(s, &w, inc, late, err) < 0 ||
 	    add_steps(s, &w, inc, err) < 0 ||
 	    revision_milestones(s, &w, inc, &c, prev_last_seen, err) < 0)
 		goto fail;
