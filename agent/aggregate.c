@@ -21,6 +21,11 @@
  * new one, exactly as a tick at the match's time would have. The results
  * therefore do not depend on how often the caller ticks, only on the times.
  *
+ * Containment steps (agg_step_update) are the one other source of
+ * revisions: a finished step is emitted at once, whatever the interval,
+ * and an incident closing with steps still pending waits on the closing
+ * list, out of the table and the heaps, for its last revision.
+ *
  * Evidence: for a first match, the engine's prior evidence (oldest first)
  * and then the matching event; otherwise the event alone. The first
  * max_evidence items are kept; every event a match stands for beyond those
@@ -66,7 +71,7 @@ struct active {
 	char *rule_id;
 	char *key;
 	uint64_t hash;
-	struct active *next; /* hash chain */
+	struct active *next; /* hash chain; the closing list once closing */
 	uint64_t seq;        /* open order, breaks ties */
 	uint64_t id_hash;    /* the number in the incident id */
 
@@ -74,6 +79,8 @@ struct active {
 	int64_t due_us; /* when the pending change may be emitted */
 	int64_t last_emit_us;
 	bool dirty; /* changed since the last emitted revision */
+	size_t pending; /* containment steps not finished */
+	bool closing;   /* closed, waiting for its pending steps */
 
 	/* Set of the customer ids the incident holds: open addressing over
 	 * pointers to the strings in inc->customers. */
@@ -102,6 +109,10 @@ struct agg {
 	uint64_t evicted[EVICTED_CACHE]; /* id hashes closed early */
 	uint64_t seq;
 	struct agg_stats stats;
+
+	agg_contain_fn contain;
+	void *contain_arg;
+	struct active *closing; /* closed incidents waiting for their steps */
 };
 
 /*
@@ -682,15 +693,34 @@ static void free_active(struct active *x)
 	free(x);
 }
 
-/* Emit the last revision (closed = true) and forget the incident. */
+/* Emit the last revision (closed = true) and forget the incident. One
+ * with containment steps pending leaves the table and waits on the
+ * closing list instead (agg_step_update closes it). */
 static void close_active(struct agg *a, struct active *x, int64_t now_us)
 {
+	heap_remove(&a->heaps[HEAP_QUIET], x);
+	table_remove(a, x);
+	if (x->pending > 0) {
+		heap_remove(&a->heaps[HEAP_DUE], x);
+		x->closing = true;
+		x->next = a->closing;
+		a->closing = x;
+		return;
+	}
 	x->inc->closed = true;
 	emit(a, x, now_us);
 	a->stats.closed++;
-	heap_remove(&a->heaps[HEAP_QUIET], x);
-	table_remove(a, x);
 	free_active(x);
+}
+
+/* x changed: its next revision is due one interval after the last. */
+static void mark_dirty(struct agg *a, struct active *x)
+{
+	if (x->dirty)
+		return;
+	x->dirty = true;
+	x->due_us = sat_add(x->last_emit_us, a->cfg.revision_interval_us);
+	heap_push(&a->heaps[HEAP_DUE], x);
 }
 
 static struct active *open_active(struct agg *a, const struct rules_match *m,
@@ -782,6 +812,10 @@ void agg_destroy(struct agg **ap)
 			free_active(x);
 		}
 	}
+	for (x = a->closing; x != NULL; x = next) {
+		next = x->next;
+		free_active(x);
+	}
 	free(a->buckets);
 	for (i = 0; i < N_HEAPS; i++)
 		free(a->heaps[i].v);
@@ -824,17 +858,14 @@ void agg_match(struct agg *a, const struct rules_match *m)
 			close_active(a, oldest, ts);
 		}
 		x = open_active(a, m, key, hash);
+		if (a->contain != NULL && m->rule->n_actions > 0)
+			x->pending = a->contain(x->inc, m, a->contain_arg);
 		emit(a, x, ts);
 		return;
 	}
 	apply(a, x, m, true);
 	heap_fix(&a->heaps[HEAP_QUIET], x);
-	if (!x->dirty) {
-		x->dirty = true;
-		x->due_us =
-		    sat_add(x->last_emit_us, a->cfg.revision_interval_us);
-		heap_push(&a->heaps[HEAP_DUE], x);
-	}
+	mark_dirty(a, x);
 }
 
 void agg_tick(struct agg *a, int64_t now_us)
@@ -868,4 +899,73 @@ void agg_get_stats(const struct agg *a, struct agg_stats *out)
 {
 	*out = a->stats;
 	out->active = a->n_active;
+}
+
+void agg_set_contain(struct agg *a, agg_contain_fn fn, void *arg)
+{
+	a->contain = fn;
+	a->contain_arg = fn != NULL ? arg : NULL;
+}
+
+/* The incident ref names: open, or closing; NULL if neither. *prev is set
+ * to the closing list's link that points to it. */
+static struct active *find_ref(struct agg *a, const struct agg_step_ref *ref,
+                               struct active ***prev)
+{
+	struct active *x, **pp;
+
+	*prev = NULL;
+	x = table_find(a, ref->rule, ref->key,
+	               table_hash(a->seed, ref->rule, ref->key));
+	if (x != NULL && strcmp(x->inc->id, ref->incident_id) == 0)
+		return x;
+	for (pp = &a->closing; *pp != NULL; pp = &(*pp)->next) {
+		if (strcmp((*pp)->inc->id, ref->incident_id) == 0) {
+			*prev = pp;
+			return *pp;
+		}
+	}
+	return NULL;
+}
+
+static void set_str(char **dst, const char *src)
+{
+	free(*dst);
+	*dst = xstrdup(src != NULL ? src : "");
+}
+
+int agg_step_update(struct agg *a, const struct agg_step_ref *ref,
+                    int64_t started_us, int64_t finished_us,
+                    const char *status, const char *detail, bool final)
+{
+	struct active *x, **prev;
+	struct bw_step *s;
+
+	x = find_ref(a, ref, &prev);
+	if (x == NULL || ref->step >= x->inc->n_steps)
+		return -1;
+	s = &x->inc->steps[ref->step];
+	s->started_us = started_us;
+	s->finished_us = finished_us;
+	set_str(&s->status, status);
+	set_str(&s->detail, detail);
+	if (!final) {
+		if (!x->closing)
+			mark_dirty(a, x);
+		return 0;
+	}
+	if (x->pending > 0)
+		x->pending--;
+	if (x->closing && x->pending == 0) {
+		*prev = x->next;
+		x->inc->closed = true;
+		emit(a, x, x->last_emit_us);
+		a->stats.closed++;
+		free_active(x);
+		return 0;
+	}
+	/* At once; last_emit_us stays, so the revision interval of the
+	 * matches' own revisions is not pushed back. */
+	emit(a, x, x->last_emit_us);
+	return 0;
 }

@@ -17,6 +17,7 @@
 #ifndef BW_AGGREGATE_H
 #define BW_AGGREGATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,5 +63,42 @@ void agg_tick(struct agg *a, int64_t now_us);
 void agg_flush(struct agg *a);
 
 void agg_get_stats(const struct agg *a, struct agg_stats *out);
+
+/*
+ * Containment (contain.h). The hook is called once when an incident opens
+ * from a rule that names actions, before its first revision goes out, and
+ * never for other rules (a rule without actions costs nothing). It may add
+ * steps to inc (bw_incident_add_step) and returns how many of those are
+ * pending (not finished: "running" or "queued"). An incident with pending
+ * steps is not forgotten when it closes (quiet, evicted, or flushed): it
+ * stops taking matches (a new match opens a new incident) and its last
+ * revision (closed = true) goes out when its last pending step finishes.
+ */
+typedef size_t (*agg_contain_fn)(struct bw_incident *inc,
+				 const struct rules_match *m, void *arg);
+/* Set (or, with fn NULL, remove) the hook. */
+void agg_set_contain(struct agg *a, agg_contain_fn fn, void *arg);
+
+/* Which step of which incident: the rule id and key of the match that
+ * opened it (m->rule->id, m->key or ""), its id, and the step's index. */
+struct agg_step_ref {
+	const char *rule;
+	const char *key;
+	const char *incident_id;
+	size_t step;
+};
+
+/*
+ * Change a step of an open (or closing) incident: its times, status and
+ * detail (copied). With final, the step has finished: a new revision is
+ * emitted at once, outside the revision interval (a containment result
+ * must not wait), and when it was the incident's last pending step of a
+ * closing incident that revision is its last. Without final (a queued step
+ * that started), the change goes out with the incident's next revision.
+ * Returns -1 when no such incident or step is known (nothing changes).
+ */
+int agg_step_update(struct agg *a, const struct agg_step_ref *ref,
+		    int64_t started_us, int64_t finished_us, const char *status,
+		    const char *detail, bool final) BW_WUR;
 
 #endif

@@ -11,13 +11,15 @@
 
 #include "../common/cfg.h"
 #include "../common/xmalloc.h"
+#include "contain_action.h"
 #include "parser.h"
 
 #define DEFAULT_MAX_LINE 65536
 #define MAX_MAX_LINE (16u << 20)
 
 static const char *const top_keys[] = { "agent", "inputs", "site",
-					"incidents", NULL };
+					"incidents", "actions", "containment",
+					NULL };
 static const char *const agent_keys[] = { "name", "state_dir", "rules",
 					  "max_line", NULL };
 static const char *const incident_keys[] = { "quiet_period",
@@ -157,6 +159,11 @@ struct agentconf *agentconf_load(const char *path, struct bw_error *err)
 	    load_incidents(c, config_setting_get_member(root, "incidents"),
 			   err) < 0)
 		goto fail;
+	c->actions = contain_actions_load(
+		config_setting_get_member(root, "actions"),
+		config_setting_get_member(root, "containment"), err);
+	if (c->actions == NULL)
+		goto fail;
 	c->site = config_setting_get_member(root, "site");
 	if (c->name == NULL) {
 		if (gethostname(hostname, sizeof(hostname) - 1) < 0)
@@ -179,6 +186,7 @@ void agentconf_destroy(struct agentconf **cp)
 	if (c == NULL)
 		return;
 	config_destroy(&c->cfg);
+	contain_actions_destroy(&c->actions);
 	free(c->rules);
 	free(c->inputs);
 	free(c->path);

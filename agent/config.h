@@ -1,7 +1,8 @@
 /*
  * config.h - the agent's configuration file (docs/configuration.md).
  *
- * The file is libconfig: groups agent, inputs, site, incidents. Loading
+ * The file is libconfig: groups agent, inputs, site, incidents, actions,
+ * containment. Loading
  * checks every key and type and refuses unknown keys, with file:line. The
  * site group is handed, unparsed, to the rules engine (rules_load_site).
  */
@@ -13,6 +14,7 @@
 
 #include "../common/error.h"
 #include "aggregate.h"
+#include "contain_action.h"
 
 struct agentconf_input {
 	const char *type; /* borrowed from cfg */
@@ -33,6 +35,8 @@ struct agentconf {
 	size_t n_inputs;
 	const config_setting_t *site; /* NULL when absent */
 	struct agg_config agg;
+	struct contain_actions *actions; /* owned (never NULL once loaded);
+					    contain_new may take it */
 };
 
 /* Load and check path; path NULL gives every default and no site facts.

@@ -13,6 +13,11 @@
  * a host with a slow clock, a logger that writes late) keeps its windows,
  * and quiet incidents still close while nothing happens. When the loop ends (a signal
  * or an error), each input's counts are logged, as replay does.
+ *
+ * Containment actions (contain.h) run in the same loop: their pipes,
+ * pidfds and libcurl's sockets are polled beside the inputs, and poll
+ * wakes for their deadlines. At a stop, running actions may end before
+ * the agent exits.
  */
 #include "live.h"
 
@@ -31,6 +36,7 @@
 #include "../common/log.h"
 #include "../common/xmalloc.h"
 #include "config.h"
+#include "contain.h"
 #include "output.h"
 #include "pipeline.h"
 #include "source.h"
@@ -52,6 +58,7 @@ struct live {
 	size_t n_rule_paths;
 	struct agentconf *conf;
 	struct pipeline *pipeline;
+	struct contain *contain; /* runs the rules' containment actions */
 	struct tail *tail;
 	struct live_input *inputs;
 	size_t n_inputs;
@@ -146,6 +153,7 @@ static void reload(struct live *lv)
 		agentconf_destroy(&conf);
 		return;
 	}
+	contain_set_actions(lv->contain, &conf->actions);
 	/* Inputs are not re-read: their options stay those of the start. */
 	log_info("reload: %zu rules", pipeline_rule_count(lv->pipeline));
 	agentconf_destroy(&conf);
@@ -250,28 +258,61 @@ static void checkpoint(struct live *lv)
 		log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
 }
 
+/* How long poll may wait: at most max_ms, less when containment has
+ * something due sooner. */
+static int wait_ms(const struct live *lv, int max_ms)
+{
+	int64_t due = contain_deadline(lv->contain), now = bw_mono_us();
+
+	if (due <= now)
+		return 0;
+	if (due - now >= (int64_t)max_ms * 1000)
+		return max_ms;
+	return (int)((due - now + 999) / 1000);
+}
+
+/* pfd[0] and pfd[1] as given, then containment's descriptors; *pfd grows
+ * as needed. Returns the number of entries. */
+static size_t build_pollfds(const struct live *lv, struct pollfd **pfd,
+			    size_t *cap, int fd0, int fd1)
+{
+	size_t want = 2 + contain_npollfds(lv->contain);
+
+	if (want > *cap) {
+		*cap = want;
+		*pfd = xreallocarray(*pfd, *cap, sizeof(**pfd));
+	}
+	(*pfd)[0] = (struct pollfd){ .fd = fd0, .events = POLLIN };
+	(*pfd)[1] = (struct pollfd){ .fd = fd1, .events = POLLIN };
+	return 2 + contain_pollfds(lv->contain, *pfd + 2, want - 2);
+}
+
 static int loop(struct live *lv, int sfd)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = tail_fd(lv->tail), .events = POLLIN },
-		{ .fd = sfd, .events = POLLIN },
-	};
+	struct pollfd *pfd = NULL;
+	size_t cap = 0, n;
 	int64_t next_tick = 0, next_checkpoint = 0;
 	struct bw_error err;
 	char msg[1024];
-	int more = 1;
+	int more = 1, status = 1;
 	bool clock_due = false;
 
 	for (;;) {
 		int64_t mono;
-		int rc = poll(pfd, 2, more ? 0 : TICK_MS);
+		int rc;
 
+		n = build_pollfds(lv, &pfd, &cap, tail_fd(lv->tail), sfd);
+		rc = poll(pfd, n, more ? 0 : wait_ms(lv, TICK_MS));
 		if (rc < 0 && errno != EINTR) {
 			log_warn("poll");
-			return 1;
+			goto out;
 		}
-		if (pfd[1].revents & POLLIN && handle_signals(lv, sfd))
-			return 0;
+		if (pfd[1].revents & POLLIN && handle_signals(lv, sfd)) {
+			status = 0;
+			goto out;
+		}
+		/* Before new lines: a finished step goes out at once. */
+		contain_process(lv->contain, pfd + 2, n - 2);
 		more = tail_process(lv->tail, &err);
 		if (more < 0)
 			goto fail;
@@ -300,7 +341,44 @@ static int loop(struct live *lv, int sfd)
 	}
 fail:
 	log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
-	return 1;
+out:
+	free(pfd);
+	return status;
+}
+
+/*
+ * At a stop: queued containment runs are cancelled, running ones may end
+ * (each is bounded by its action's timeout) so that their incidents get
+ * their last revision with the outcome. A second SIGTERM or SIGINT cuts
+ * the wait short: contain_destroy then kills what still runs.
+ */
+static void drain_containment(struct live *lv, int sfd)
+{
+	struct contain_stats cs;
+	struct pollfd *pfd = NULL;
+	size_t cap = 0, n;
+
+	contain_cancel_queued(lv->contain,
+			      "the agent stopped before the action started");
+	contain_get_stats(lv->contain, &cs);
+	if (cs.running > 0)
+		log_info("waiting for %llu containment runs to end",
+			 (unsigned long long)cs.running);
+	while (contain_busy(lv->contain)) {
+		/* The tail's descriptor is not read here: -1 is skipped. */
+		n = build_pollfds(lv, &pfd, &cap, -1, sfd);
+		if (poll(pfd, n, wait_ms(lv, TICK_MS)) < 0 && errno != EINTR) {
+			log_warn("poll");
+			break;
+		}
+		if (pfd[1].revents & POLLIN && handle_signals(lv, sfd)) {
+			log_info("stopping now: containment runs still going "
+				 "are killed");
+			break;
+		}
+		contain_process(lv->contain, pfd + 2, n - 2);
+	}
+	free(pfd);
 }
 
 int live_run(const char *config_path, const char *const *rule_paths,
@@ -328,6 +406,7 @@ int live_run(const char *config_path, const char *const *rule_paths,
 				   on_revision, &lv, &err);
 	if (lv.pipeline == NULL)
 		goto fail;
+	lv.contain = contain_new(&lv.conf->actions, pipeline_agg(lv.pipeline));
 	if (lv.conf->n_inputs == 0) {
 		bw_error_set(&err, config_path, 0, "no inputs to follow");
 		goto fail;
@@ -345,6 +424,7 @@ int live_run(const char *config_path, const char *const *rule_paths,
 		if (source_flush(&lv.inputs[i].src, &lv.ev) == 1)
 			feed(&lv);
 	pipeline_flush(lv.pipeline);
+	drain_containment(&lv, sfd);
 	checkpoint(&lv);
 	goto out;
 fail:
@@ -356,6 +436,7 @@ out:
 		log_summary(&lv);
 	free(lv.inputs);
 	tail_destroy(&lv.tail);
+	contain_destroy(&lv.contain); /* before the aggregator it reports to */
 	pipeline_destroy(&lv.pipeline);
 	agentconf_destroy(&lv.conf);
 	close(sfd);

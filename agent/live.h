@@ -12,8 +12,10 @@
  * line on stdout until SIGTERM or SIGINT. SIGHUP reloads the rules, keeping
  * the old ones when the new ones have an error. These signals are blocked
  * from the start: one that comes while the rules compile is acted on once
- * the inputs are followed. At the stop every incident gets its last
- * revision and each input's counts are logged. Returns the exit status:
+ * the inputs are followed. Incidents of rules with actions run them
+ * (contain.h). At the stop every incident gets its last revision (after
+ * its running containment actions end, or a second signal kills them) and
+ * each input's counts are logged. Returns the exit status:
  * 0 after a clean stop, 1 on a runtime error, 2 on a bad configuration.
  */
 int live_run(const char *config_path, const char *const *rule_paths,

@@ -3,7 +3,8 @@
  * customer data, report incidents.
  *
  * Modes:
- *   breachwatch-agent --replay [--config FILE] [--rules PATH]... INPUT...
+ *   breachwatch-agent --replay [--config FILE] [--rules PATH]... [--contain]
+ *                     INPUT...
  *   breachwatch-agent --check-config FILE [--rules PATH]...
  *   breachwatch-agent [--config FILE]               (live: follow inputs)
  */
@@ -16,6 +17,7 @@
 #include "../common/log.h"
 #include "../common/xmalloc.h"
 #include "config.h"
+#include "contain.h"
 #include "live.h"
 #include "output.h"
 #include "pipeline.h"
@@ -32,6 +34,7 @@ struct options {
 	const char *rule_paths[MAX_RULE_PATHS];
 	size_t n_rule_paths;
 	bool revisions;
+	bool contain; /* replay: run containment actions */
 	enum output_format format;
 	bool verbose;
 };
@@ -41,11 +44,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: breachwatch-agent [--config FILE] [--rules PATH]...\n"
 		"       breachwatch-agent --replay [--config FILE] [--rules PATH]...\n"
-		"                         [--revisions] [--format json|text] INPUT...\n"
+		"                         [--revisions] [--format json|text] [--contain]\n"
+		"                         INPUT...\n"
 		"       breachwatch-agent --check-config FILE [--rules PATH]...\n"
 		"\n"
 		"Detects unauthorised access to customer data in access logs and\n"
-		"reports each incident with the customers it touched.\n"
+		"reports each incident with the customers it touched. Following\n"
+		"the configured inputs, it runs the containment actions a rule\n"
+		"names (the config's actions) and records them in the incident.\n"
 		"\n"
 		"  -c, --config FILE    agent configuration (default " DEFAULT_CONFIG ")\n"
 		"  -r, --rules PATH     rule file or directory of *.conf files; repeatable;\n"
@@ -56,6 +62,10 @@ static void usage(FILE *f)
 		"                       sshd or postgres; parser options come from the\n"
 		"                       config's first input of that type\n"
 		"      --revisions      print every incident revision, not only the final one\n"
+		"      --contain        with --replay: run the rules' containment actions too\n"
+		"                       (by default a replay runs none: old logs must not\n"
+		"                       block addresses today) and wait for them to end\n"
+		"                       (each is bounded by its timeout) before exiting\n"
 		"      --format FMT     json (one incident per line, the default) or text\n"
 		"      --check-config FILE\n"
 		"                       load the config and its rules, report the first\n"
@@ -69,7 +79,8 @@ static void usage(FILE *f)
 
 static void parse_args(int argc, char **argv, struct options *o)
 {
-	enum { OPT_REPLAY = 256, OPT_REVISIONS, OPT_FORMAT, OPT_CHECK };
+	enum { OPT_REPLAY = 256, OPT_REVISIONS, OPT_FORMAT, OPT_CHECK,
+	       OPT_CONTAIN };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "rules", required_argument, NULL, 'r' },
@@ -77,6 +88,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "revisions", no_argument, NULL, OPT_REVISIONS },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "check-config", required_argument, NULL, OPT_CHECK },
+		{ "contain", no_argument, NULL, OPT_CONTAIN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -110,6 +122,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case OPT_CHECK:
 			o->mode = MODE_CHECK;
 			o->config = optarg;
+			break;
+		case OPT_CONTAIN:
+			o->contain = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -198,12 +213,35 @@ static void print_summary(const struct pipeline *p,
 	(void)printed;
 }
 
+/* Let containment runs move on while the replay reads. */
+static void service_contain(void *arg)
+{
+	struct contain *c = arg;
+
+	if (contain_busy(c) && contain_poll(c, 0) < 0)
+		log_warn("containment: poll");
+}
+
+static void contain_summary(const struct contain *c)
+{
+	struct contain_stats cs;
+
+	contain_get_stats(c, &cs);
+	log_info("containment: %llu started, %llu ok, %llu failed, "
+		 "%llu timed out, %llu refused, %llu skipped, %llu cancelled",
+		 (unsigned long long)cs.started, (unsigned long long)cs.ok,
+		 (unsigned long long)cs.failed, (unsigned long long)cs.timeout,
+		 (unsigned long long)cs.refused, (unsigned long long)cs.skipped,
+		 (unsigned long long)cs.cancelled);
+}
+
 static int run_replay(const struct options *o, int argc, char **argv)
 {
 	struct printer pr = { .revisions = o->revisions, .format = o->format };
 	struct replay_input *inputs;
 	struct agentconf *conf;
 	struct pipeline *p;
+	struct contain *c = NULL;
 	struct bw_error err;
 	char msg[1024];
 	size_t n = (size_t)argc;
@@ -230,9 +268,19 @@ static int run_replay(const struct options *o, int argc, char **argv)
 			fatalx("%s", bw_error_str(&err, msg, sizeof(msg)));
 	}
 	p = load_pipeline(conf, o, on_revision, &pr);
-	rc = replay_run(conf, p, inputs, n, &err);
+	if (o->contain)
+		c = contain_new(&conf->actions, pipeline_agg(p));
+	rc = replay_run_service(conf, p, inputs, n,
+				c != NULL ? service_contain : NULL, c, &err);
 	if (rc < 0)
 		log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
+	if (c != NULL) {
+		/* Every run is bounded by its action's timeout. */
+		if (contain_wait(c, INT64_MAX) < 0)
+			log_warn("containment: poll");
+		contain_summary(c);
+		contain_destroy(&c);
+	}
 	fflush(stdout);
 	print_summary(p, inputs, n, pr.printed);
 	pipeline_destroy(&p);
@@ -261,6 +309,11 @@ int main(int argc, char **argv)
 	parse_args(argc, argv, &o);
 	if (o.verbose)
 		log_set_level(LOG_LVL_DEBUG);
+	if (o.contain && o.mode != MODE_REPLAY) {
+		log_warnx("--contain is for --replay (following the inputs "
+			  "always runs the actions)");
+		return 2;
+	}
 
 	switch (o.mode) {
 	case MODE_CHECK:

@@ -11,6 +11,7 @@
 
 #include "../common/xmalloc.h"
 #include "../rules/rules.h"
+#include "contain_action.h"
 
 /* Ticks of the aggregator happen at most this often in event time. */
 #define TICK_US 1000000
@@ -92,6 +93,7 @@ static struct rules *build_rules(const struct agentconf *conf,
 	}
 	if ((conf->site != NULL && rules_load_site(r, conf->site, err) < 0) ||
 	    pipeline_load_rules(r, rule_paths, n_rule_paths, defaults, err) < 0 ||
+	    contain_actions_check_rules(conf->actions, r, err) < 0 ||
 	    rules_compile(r, err) < 0) {
 		rules_destroy(&r);
 		return NULL;
@@ -158,6 +160,11 @@ void pipeline_event(struct pipeline *p, const struct bw_event *ev)
 void pipeline_flush(struct pipeline *p)
 {
 	agg_flush(p->agg);
+}
+
+struct agg *pipeline_agg(struct pipeline *p)
+{
+	return p->agg;
 }
 
 size_t pipeline_rule_count(const struct pipeline *p)

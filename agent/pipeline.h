@@ -20,7 +20,8 @@ struct pipeline;
  * or directories whose *.conf files are loaded in name order; rule_paths
  * overrides the config's agent.rules when n_rule_paths > 0). emit is called
  * for every incident revision. Returns NULL with err (file:line: reason) on
- * a bad site group or rule file. Caller owns the result. */
+ * a bad site group or rule file, or a rule naming an action that
+ * conf->actions does not define. Caller owns the result. */
 struct pipeline *pipeline_new(const struct agentconf *conf,
 			      const char *const *rule_paths,
 			      size_t n_rule_paths, agg_emit_fn emit, void *arg,
@@ -38,8 +39,12 @@ int pipeline_reload(struct pipeline *p, const struct agentconf *conf,
 void pipeline_event(struct pipeline *p, const struct bw_event *ev);
 /* Advance time with no event (live mode idle ticks). */
 void pipeline_tick(struct pipeline *p, int64_t now_us);
-/* End of input: every incident gets its final revision. */
+/* End of input: every incident gets its final revision (one with
+ * containment steps still running gets it when they end, contain.h). */
 void pipeline_flush(struct pipeline *p);
+
+/* The aggregator, for containment (contain_new); owned by p. */
+struct agg *pipeline_agg(struct pipeline *p);
 
 size_t pipeline_rule_count(const struct pipeline *p);
 void pipeline_stats(const struct pipeline *p, struct rules_stats *rs,

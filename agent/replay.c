@@ -65,8 +65,17 @@ static int input_open(const struct agentconf *conf, struct input_state *st,
 int replay_run(const struct agentconf *conf, struct pipeline *p,
 	       struct replay_input *inputs, size_t n, struct bw_error *err)
 {
+	return replay_run_service(conf, p, inputs, n, NULL, NULL, err);
+}
+
+int replay_run_service(const struct agentconf *conf, struct pipeline *p,
+		       struct replay_input *inputs, size_t n,
+		       replay_service_fn service, void *arg,
+		       struct bw_error *err)
+{
 	struct input_state *st = xcalloc(n, sizeof(*st));
 	size_t i;
+	unsigned since = 0;
 	int ret = -1, rc;
 
 	for (i = 0; i < n; i++)
@@ -90,6 +99,10 @@ int replay_run(const struct agentconf *conf, struct pipeline *p,
 		if (best == NULL)
 			break;
 		pipeline_event(p, &best->ev);
+		if (service != NULL && ++since == REPLAY_SERVICE_EVERY) {
+			since = 0;
+			service(arg);
+		}
 		rc = input_next(best, err);
 		if (rc < 0)
 			goto flush;

@@ -27,6 +27,18 @@ struct replay_input {
 int replay_run(const struct agentconf *conf, struct pipeline *p,
 	       struct replay_input *inputs, size_t n, struct bw_error *err) BW_WUR;
 
+/* Called every REPLAY_SERVICE_EVERY events while the inputs are read, so
+ * that containment runs started by the replay move on (read output, reap,
+ * time out) while a long replay reads. */
+typedef void (*replay_service_fn)(void *arg);
+#define REPLAY_SERVICE_EVERY 256
+
+/* replay_run, calling service(arg) as above (service may be NULL). */
+int replay_run_service(const struct agentconf *conf, struct pipeline *p,
+		       struct replay_input *inputs, size_t n,
+		       replay_service_fn service, void *arg,
+		       struct bw_error *err) BW_WUR;
+
 /* Split arg "TYPE:PATH" in place into out. Returns -1 when there is no
  * known TYPE before a ':'. */
 int replay_parse_input(char *arg, struct replay_input *out) BW_WUR;
