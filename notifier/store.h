@@ -13,8 +13,9 @@
  * schema, the migrations and the chain.
  *
  * Times are UTC microseconds. The functions that write take the time of the
- * write from the caller (received_us, now_us): the store reads no clock.
- * One struct store is used by one thread at a time.
+ * write from the caller (received_us, now_us); the store reads the clock
+ * only to stamp a schema migration. One struct store is used by one thread
+ * at a time.
  */
 #ifndef BW_STORE_H
 #define BW_STORE_H
