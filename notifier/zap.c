@@ -186,9 +186,12 @@ static int decide(struct zap *z, zmq_msg_t *f, size_t n, size_t extra)
 		             "malformed request", "");
 	}
 	if (!frame_is(&f[F_MECHANISM], "CURVE")) {
+		char mech[sizeof(e->mechanism)];
+
 		z->stats.refused++;
+		memcpy(mech, e->mechanism, sizeof(mech));
 		snprintf(e->reason, sizeof(e->reason),
-		         "mechanism %s (only CURVE is allowed)", e->mechanism);
+		         "mechanism %s (only CURVE is allowed)", mech);
 		return reply(z, &f[F_ID], "400", "CURVE required", "");
 	}
 	if (n != F_CRED + 1 || zmq_msg_size(&f[F_CRED]) != BW_KEY_LEN) {

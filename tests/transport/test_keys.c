@@ -16,10 +16,14 @@
 #include "xmalloc.h"
 #include "check_main.h"
 
-static char dir[] = "/tmp/bw-keys-XXXXXX";
+#define DIR_TEMPLATE "/tmp/bw-keys-XXXXXX"
+static char dir[sizeof(DIR_TEMPLATE)];
 
 static void setup(void)
 {
+	/* a fresh template each time: CK_FORK=no runs every test in one
+	 * process */
+	memcpy(dir, DIR_TEMPLATE, sizeof(dir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 

@@ -17,11 +17,15 @@
 #include "xmalloc.h"
 #include "check_main.h"
 
-static char dir[] = "/tmp/bw-spool-XXXXXX";
+#define DIR_TEMPLATE "/tmp/bw-spool-XXXXXX"
+static char dir[sizeof(DIR_TEMPLATE)];
 static char *sdir; /* the spool: dir/spool (created by spool_new) */
 
 static void setup(void)
 {
+	/* a fresh template each time: CK_FORK=no runs every test in one
+	 * process */
+	memcpy(dir, DIR_TEMPLATE, sizeof(dir));
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	sdir = xasprintf("%s/spool", dir);
 }
