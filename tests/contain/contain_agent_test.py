@@ -16,6 +16,11 @@ an nginx log:
   replay_contain_hang          --replay --contain with an action that hangs:
                                killed at its timeout, recorded as
                                "timeout", the agent exits in bounded time
+  replay_recorded_takeover     --replay --contain of a recorded account
+                               takeover (tests/replay/cases) with the site
+                               rules of examples/contain/rules.conf: the
+                               address is blocked once and the one
+                               customer's account locked
   check_config_undefined       --check-config refuses a rule naming an
                                action the config does not define, at the
                                rule's file:line (exit status 2)
@@ -162,6 +167,42 @@ def replay_contain_hang(agent, src, d):
     check(took < 20.0, "the replay took %.1f s" % took)
 
 
+def replay_recorded_takeover(agent, src, d):
+    root = os.path.dirname(os.path.dirname(src))
+    case = os.path.join(root, "tests", "replay", "cases",
+                        "web-account-takeover")
+    site = os.path.relpath(os.path.join(root, "tests", "replay",
+                                        "site.conf"), d)
+    write(os.path.join(d, "agent.conf"),
+          '@include "%s"\n'
+          'agent = { name = "contain-test"; };\n'
+          'actions = (\n'
+          '  { id = "block-src"; type = "exec";\n'
+          '    argv = [ "%s/record-argv.sh", "%s/block", "${src_ip}" ]; },\n'
+          '  { id = "lock-account"; type = "exec";\n'
+          '    argv = [ "%s/record-argv.sh", "%s/lock", "${customer}",\n'
+          '             "${user}" ]; }\n'
+          ');\n' % (site, src, d, src, d))
+    p = subprocess.run(
+        [agent, "--replay", "--contain", "--config",
+         os.path.join(d, "agent.conf"), "--rules",
+         os.path.join(root, "examples", "contain", "rules.conf"),
+         "nginx:" + os.path.join(case, "access.log")],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr))
+    incs = [json.loads(x) for x in p.stdout.splitlines() if x.strip()]
+    takeover = [i for i in incs if i["rule"] == "site-account-takeover-contain"]
+    check(len(takeover) == 1, "incidents: %r" % [i["rule"] for i in incs])
+    steps = {s["action"]: s for s in takeover[0]["containment"]}
+    check(sorted(steps) == ["block-src", "lock-account"], "steps %r" % steps)
+    for s in steps.values():
+        check(s["status"] == "ok", "step %r" % s)
+    with open(os.path.join(d, "block"), encoding="utf-8") as f:
+        check(f.read() == "127.0.0.68\n", "block argv")
+    with open(os.path.join(d, "lock"), encoding="utf-8") as f:
+        check(f.read() == "c1009\nc1009\n", "lock argv")
+
+
 def check_config_undefined(agent, src, d):
     setup(d, src, "record")
     write(os.path.join(d, "bad.conf"), bad_rules())
@@ -281,7 +322,8 @@ def live_stop_waits_for_action(agent, src, d):
 
 
 SCENARIOS = [replay_default_runs_nothing, replay_contain_runs,
-             replay_contain_hang, check_config_undefined,
+             replay_contain_hang, replay_recorded_takeover,
+             check_config_undefined,
              live_step_goes_out_at_once, live_stop_waits_for_action]
 
 
