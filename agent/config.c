@@ -21,7 +21,7 @@ static const char *const top_keys[] = { "agent", "inputs", "site",
 					"incidents", "actions", "containment",
 					NULL };
 static const char *const agent_keys[] = { "name", "state_dir", "rules",
-					  "max_line", NULL };
+					  "max_line", "rules_cache", NULL };
 static const char *const incident_keys[] = { "quiet_period",
 					     "revision_interval",
 					     "max_evidence", "max_customers",
@@ -40,6 +40,7 @@ static int load_agent(struct agentconf *c, const config_setting_t *grp,
 	if (bw_cfg_check_keys(grp, agent_keys, err) < 0 ||
 	    bw_cfg_string(grp, "name", false, &c->name, err) < 0 ||
 	    bw_cfg_string(grp, "state_dir", false, &c->state_dir, err) < 0 ||
+	    bw_cfg_bool(grp, "rules_cache", false, &c->rules_cache, err) < 0 ||
 	    bw_cfg_strings(grp, "rules", false, &rules, err) < 0 ||
 	    bw_cfg_int(grp, "max_line", false, 256, MAX_MAX_LINE, &max_line,
 		       err) < 0)
@@ -145,6 +146,7 @@ struct agentconf *agentconf_load(const char *path, struct bw_error *err)
 
 	c->path = xstrdup(path != NULL ? path : "(defaults)");
 	c->max_line = DEFAULT_MAX_LINE;
+	c->rules_cache = true;
 	if (path == NULL)
 		config_init(&c->cfg); /* no file: every default, no site facts */
 	else if (bw_cfg_read_file(&c->cfg, path, NULL, err) < 0) {

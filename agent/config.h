@@ -10,6 +10,7 @@
 #define BW_AGENT_CONFIG_H
 
 #include <libconfig.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../common/error.h"
@@ -28,6 +29,7 @@ struct agentconf {
 	char *path;
 	const char *name; /* the agent's host name */
 	const char *state_dir;
+	bool rules_cache; /* keep compiled rules in <state_dir>/rules-cache */
 	const char **rules; /* rule files or directories */
 	size_t n_rules;
 	size_t max_line;

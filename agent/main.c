@@ -35,6 +35,7 @@ struct options {
 	size_t n_rule_paths;
 	bool revisions;
 	bool contain; /* replay: run containment actions */
+	const char *state_dir; /* replay: overrides agent.state_dir */
 	enum output_format format;
 	bool verbose;
 };
@@ -44,8 +45,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: breachwatch-agent [--config FILE] [--rules PATH]...\n"
 		"       breachwatch-agent --replay [--config FILE] [--rules PATH]...\n"
-		"                         [--revisions] [--format json|text] [--contain]\n"
-		"                         INPUT...\n"
+		"                         [--revisions] [--format json|text]\n"
+		"                         [--state-dir DIR] [--contain] INPUT...\n"
 		"       breachwatch-agent --check-config FILE [--rules PATH]...\n"
 		"\n"
 		"Detects unauthorised access to customer data in access logs and\n"
@@ -67,6 +68,8 @@ static void usage(FILE *f)
 		"                       block addresses today) and wait for them to end\n"
 		"                       (each is bounded by its timeout) before exiting\n"
 		"      --format FMT     json (one incident per line, the default) or text\n"
+		"      --state-dir DIR  with --replay: keep the compiled rules cache in\n"
+		"                       DIR/rules-cache instead of the config's state_dir\n"
 		"      --check-config FILE\n"
 		"                       load the config and its rules, report the first\n"
 		"                       error as file:line: reason, and exit\n"
@@ -80,7 +83,7 @@ static void usage(FILE *f)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	enum { OPT_REPLAY = 256, OPT_REVISIONS, OPT_FORMAT, OPT_CHECK,
-	       OPT_CONTAIN };
+	       OPT_STATE_DIR, OPT_CONTAIN };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "rules", required_argument, NULL, 'r' },
@@ -88,6 +91,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		{ "revisions", no_argument, NULL, OPT_REVISIONS },
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "check-config", required_argument, NULL, OPT_CHECK },
+		{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 		{ "contain", no_argument, NULL, OPT_CONTAIN },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -119,12 +123,15 @@ static void parse_args(int argc, char **argv, struct options *o)
 				exit(2);
 			}
 			break;
-		case OPT_CHECK:
-			o->mode = MODE_CHECK;
-			o->config = optarg;
+		case OPT_STATE_DIR:
+			o->state_dir = optarg;
 			break;
 		case OPT_CONTAIN:
 			o->contain = true;
+			break;
+		case OPT_CHECK:
+			o->mode = MODE_CHECK;
+			o->config = optarg;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -210,6 +217,9 @@ static void print_summary(const struct pipeline *p,
 		 (unsigned long long)rs.matches, (unsigned long long)as.opened,
 		 (unsigned long long)as.revisions,
 		 (unsigned long long)rs.evictions);
+	log_debug("Hyperscan databases: %llu compiled, %llu from the rules "
+		  "cache", (unsigned long long)rs.db_compiled,
+		  (unsigned long long)rs.db_cached);
 	(void)printed;
 }
 
@@ -267,6 +277,8 @@ static int run_replay(const struct options *o, int argc, char **argv)
 		if (conf == NULL)
 			fatalx("%s", bw_error_str(&err, msg, sizeof(msg)));
 	}
+	if (o->state_dir != NULL)
+		conf->state_dir = o->state_dir;
 	p = load_pipeline(conf, o, on_revision, &pr);
 	if (o->contain)
 		c = contain_new(&conf->actions, pipeline_agg(p));

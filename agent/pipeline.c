@@ -12,12 +12,14 @@
 #include "../common/xmalloc.h"
 #include "../rules/rules.h"
 #include "contain_action.h"
+#include "rcache.h"
 
 /* Ticks of the aggregator happen at most this often in event time. */
 #define TICK_US 1000000
 
 struct pipeline {
 	struct rules *rules;
+	struct rcache *cache; /* NULL: none */
 	struct agg *agg;
 	int64_t last_tick_us;
 };
@@ -77,11 +79,17 @@ static const char *const default_rule_paths[] = {
 /* A compiled ruleset from the config's site facts and the rule paths. */
 static struct rules *build_rules(const struct agentconf *conf,
 				 const char *const *rule_paths,
-				 size_t n_rule_paths, struct bw_error *err)
+				 size_t n_rule_paths, struct rcache *cache,
+				 struct bw_error *err)
 {
 	struct rules *r = rules_new();
+	struct rules_cache rc;
 	bool defaults = false;
 
+	if (cache != NULL) {
+		rcache_bind(cache, &rc);
+		rules_set_cache(r, &rc);
+	}
 	if (n_rule_paths == 0 && conf->n_rules > 0) {
 		rule_paths = conf->rules;
 		n_rule_paths = conf->n_rules;
@@ -106,13 +114,21 @@ struct pipeline *pipeline_new(const struct agentconf *conf,
 			      size_t n_rule_paths, agg_emit_fn emit, void *arg,
 			      struct bw_error *err)
 {
-	struct pipeline *p;
-	struct rules *r = build_rules(conf, rule_paths, n_rule_paths, err);
+	struct pipeline *p = xcalloc(1, sizeof(*p));
+	struct bw_error cerr;
 
-	if (r == NULL)
+	if (conf->rules_cache) {
+		char *dir = xasprintf("%s/rules-cache", conf->state_dir);
+
+		p->cache = rcache_open(dir, &cerr); /* NULL: compile each time */
+		free(dir);
+	}
+	p->rules = build_rules(conf, rule_paths, n_rule_paths, p->cache, err);
+	if (p->rules == NULL) {
+		rcache_destroy(&p->cache);
+		free(p);
 		return NULL;
-	p = xcalloc(1, sizeof(*p));
-	p->rules = r;
+	}
 	p->agg = agg_new(&conf->agg, emit, arg);
 	return p;
 }
@@ -121,7 +137,8 @@ int pipeline_reload(struct pipeline *p, const struct agentconf *conf,
 		    const char *const *rule_paths, size_t n_rule_paths,
 		    struct bw_error *err)
 {
-	struct rules *r = build_rules(conf, rule_paths, n_rule_paths, err);
+	struct rules *r =
+	    build_rules(conf, rule_paths, n_rule_paths, p->cache, err);
 
 	if (r == NULL)
 		return -1;
@@ -138,6 +155,7 @@ void pipeline_destroy(struct pipeline **pp)
 		return;
 	agg_destroy(&p->agg);
 	rules_destroy(&p->rules);
+	rcache_destroy(&p->cache);
 	free(p);
 	*pp = NULL;
 }

@@ -18,7 +18,10 @@ struct pipeline;
 
 /* Build the engine from the config's site facts and the rule paths (files,
  * or directories whose *.conf files are loaded in name order; rule_paths
- * overrides the config's agent.rules when n_rule_paths > 0). emit is called
+ * overrides the config's agent.rules when n_rule_paths > 0). Compiled
+ * Hyperscan databases are kept in <state_dir>/rules-cache (rcache.h) when
+ * agent.rules_cache is on and the state directory exists; without it they
+ * are compiled each time. emit is called
  * for every incident revision. Returns NULL with err (file:line: reason) on
  * a bad site group or rule file, or a rule naming an action that
  * conf->actions does not define. Caller owns the result. */
