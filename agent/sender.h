@@ -32,8 +32,9 @@
  *	}
  *
  * sender_fd() is edge-triggered like ZMQ_FD: sender_process() drains every
- * socket, so call it whenever the fd is readable, when the deadline has
- * come, and after spool_put(). Times are bw_mono_us() microseconds.
+ * socket, so call it once at start, then whenever the fd is readable, when
+ * the deadline has come, and after spool_put(). Times are bw_mono_us()
+ * microseconds.
  *
  * What happens is reported through the on_event callback, for the agent to
  * log and count; the sender itself never logs.
