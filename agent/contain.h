@@ -100,11 +100,11 @@ void contain_cancel_queued(struct contain *c, const char *why);
  * engine's descriptors for at most timeout_ms (less when its deadline
  * comes first; 0 only looks), then contain_process. Returns -1 when poll
  * failed (errno), 0 otherwise. */
-int contain_poll(struct contain *c, int timeout_ms);
+int contain_poll(struct contain *c, int timeout_ms) BW_WUR;
 
 /* contain_poll until no run is left, at most max_us (monotonic). Returns
  * 0 when idle, -1 when max_us went by first. */
-int contain_wait(struct contain *c, int64_t max_us);
+int contain_wait(struct contain *c, int64_t max_us) BW_WUR;
 
 void contain_get_stats(const struct contain *c, struct contain_stats *out);
 

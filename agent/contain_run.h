@@ -82,7 +82,7 @@ void contain_run_excerpt(struct contain_run *r, const char *label);
  * "/", only the allow-listed environment, no other descriptor. Returns -1
  * with why when it cannot be started (nothing runs then). */
 int contain_exec_start(struct contain_run *r, int64_t now_mono, char *why,
-		       size_t why_size);
+		       size_t why_size) BW_WUR;
 /* Descriptors to poll (at most 2). */
 size_t contain_exec_pollfds(const struct contain_run *r, struct pollfd *pfd);
 /* When r needs attention without a descriptor being ready. */
@@ -105,7 +105,7 @@ struct contain_http *contain_http_new(void);
 void contain_http_destroy(struct contain_http **h);
 /* Start r's request. Returns -1 with why when it cannot be. */
 int contain_http_start(struct contain_http *h, struct contain_run *r,
-		       char *why, size_t why_size);
+		       char *why, size_t why_size) BW_WUR;
 /* Sockets to poll; contain_http_pollfds writes at most max of them. */
 size_t contain_http_npollfds(const struct contain_http *h);
 size_t contain_http_pollfds(const struct contain_http *h, struct pollfd *pfd,
