@@ -67,16 +67,18 @@ struct live {
 	int64_t clock_mono; /* monotonic time when it was seen */
 };
 
-/* One event to the pipeline; it moves the clock. */
+/* One event to the pipeline; it may move the clock (not for a lone
+ * stamp far ahead: evclock.h). */
 static void feed(struct live *lv)
 {
-	int64_t ts = lv->ev.ts_us;
+	int64_t ts;
 
+	pipeline_event(lv->pipeline, &lv->ev);
+	ts = pipeline_clock(lv->pipeline, NULL);
 	if (ts > lv->clock_us) {
 		lv->clock_us = ts;
 		lv->clock_mono = bw_mono_us();
 	}
-	pipeline_event(lv->pipeline, &lv->ev);
 }
 
 /* Event time now, while every input is idle (see the top of the file). */

@@ -200,6 +200,7 @@ static void print_summary(const struct pipeline *p,
 {
 	struct rules_stats rs;
 	struct agg_stats as;
+	uint64_t held;
 
 	for (size_t i = 0; i < n; i++)
 		log_info("%s:%s: %llu lines, %llu events, %llu ignored, "
@@ -217,6 +218,12 @@ static void print_summary(const struct pipeline *p,
 		 (unsigned long long)rs.matches, (unsigned long long)as.opened,
 		 (unsigned long long)as.revisions,
 		 (unsigned long long)rs.evictions);
+	pipeline_clock(p, &held);
+	if (held > 0)
+		log_warnx("%llu %s stamped more than an hour ahead of the "
+			  "others; the clock did not follow",
+			  (unsigned long long)held,
+			  held == 1 ? "event was" : "events were");
 	log_debug("Hyperscan databases: %llu compiled, %llu from the rules "
 		  "cache", (unsigned long long)rs.db_compiled,
 		  (unsigned long long)rs.db_cached);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../common/evclock.h"
 #include "../common/xmalloc.h"
 #include "../rules/rules.h"
 #include "contain_action.h"
@@ -22,6 +23,7 @@ struct pipeline {
 	struct rcache *cache; /* NULL: none */
 	struct agg *agg;
 	int64_t last_tick_us;
+	struct bw_evclock clock; /* the events' time (evclock.h) */
 };
 
 static void on_match(const struct rules_match *m, void *arg)
@@ -171,7 +173,7 @@ void pipeline_tick(struct pipeline *p, int64_t now_us)
 
 void pipeline_event(struct pipeline *p, const struct bw_event *ev)
 {
-	pipeline_tick(p, ev->ts_us);
+	pipeline_tick(p, bw_evclock_feed(&p->clock, ev->ts_us));
 	rules_eval(p->rules, ev, on_match, p);
 }
 
@@ -183,6 +185,13 @@ void pipeline_flush(struct pipeline *p)
 struct agg *pipeline_agg(struct pipeline *p)
 {
 	return p->agg;
+}
+
+int64_t pipeline_clock(const struct pipeline *p, uint64_t *held)
+{
+	if (held != NULL)
+		*held = p->clock.held;
+	return p->clock.now_us;
 }
 
 size_t pipeline_rule_count(const struct pipeline *p)

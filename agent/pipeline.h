@@ -38,7 +38,8 @@ int pipeline_reload(struct pipeline *p, const struct agentconf *conf,
 		    const char *const *rule_paths, size_t n_rule_paths,
 		    struct bw_error *err) BW_WUR;
 
-/* Feed one event (event time drives windows and revisions). */
+/* Feed one event (event time drives windows and revisions: the latest
+ * stamp seen, except that a lone stamp far ahead is held, evclock.h). */
 void pipeline_event(struct pipeline *p, const struct bw_event *ev);
 /* Advance time with no event (live mode idle ticks). */
 void pipeline_tick(struct pipeline *p, int64_t now_us);
@@ -48,6 +49,10 @@ void pipeline_flush(struct pipeline *p);
 
 /* The aggregator, for containment (contain_new); owned by p. */
 struct agg *pipeline_agg(struct pipeline *p);
+
+/* The events' clock (0 before the first event); *held (if not NULL) gets
+ * the number of lone far-ahead stamps it did not follow. */
+int64_t pipeline_clock(const struct pipeline *p, uint64_t *held);
 
 size_t pipeline_rule_count(const struct pipeline *p);
 void pipeline_stats(const struct pipeline *p, struct rules_stats *rs,

@@ -25,6 +25,7 @@
 
 #include "../common/bwtime.h"
 #include "../common/cidr.h"
+#include "../common/evclock.h"
 #include "rules.h"
 #include "strset.h"
 
@@ -298,6 +299,7 @@ struct rules {
 	struct rule **by_kind[BW_KIND__COUNT];
 	size_t n_by_kind[BW_KIND__COUNT];
 	int64_t last_sweep_us;
+	struct bw_evclock clock; /* the events' time, for sweeps */
 	struct memo {
 		uint64_t gen; /* event generation of val */
 		bool val;     /* the condition's truth before `not` */

@@ -431,6 +431,7 @@ size_t rules_eval(struct rules *r, const struct bw_event *ev, rules_match_fn cb,
 	uint64_t before = r->st.matches;
 	uint32_t sbit;
 	unsigned kind = (unsigned)ev->kind;
+	int64_t now;
 
 	if (!r->compiled)
 		return 0;
@@ -438,10 +439,10 @@ size_t rules_eval(struct rules *r, const struct bw_event *ev, rules_match_fn cb,
 	x->ev = ev;
 	x->gen++;
 	x->derived_done = x->pc_done = x->bh_done = false;
-	if (ev->ts_us - r->last_sweep_us >= SWEEP_US ||
-	    ev->ts_us < r->last_sweep_us) {
-		rules_expire(r, ev->ts_us);
-		r->last_sweep_us = ev->ts_us;
+	now = bw_evclock_feed(&r->clock, ev->ts_us);
+	if (now - r->last_sweep_us >= SWEEP_US) {
+		rules_expire(r, now);
+		r->last_sweep_us = now;
 	}
 	if (kind >= BW_KIND__COUNT)
 		return 0;

@@ -26,6 +26,8 @@ An expected incident is an object with:
   severity             optional; equal
   notify_customers     optional bool; equal
   data_kinds           optional list; equal as sets
+  event_count          optional integer; equal (the final revision's count
+                       of matching events: for cases about event time)
 Any other member is an error (so a typo cannot weaken a test).
 
 The comparison is semantic: the same number of incidents, and each expected
@@ -44,7 +46,7 @@ import sys
 TIMEOUT = 120
 EXPECT_KEYS = {
     "rule", "category", "actor", "customers", "affected_unknown",
-    "severity", "notify_customers", "data_kinds",
+    "severity", "notify_customers", "data_kinds", "event_count",
 }
 
 
@@ -105,6 +107,9 @@ def read_expected(case_dir):
             if k in e and not (isinstance(e[k], list) and
                                all(isinstance(x, str) for x in e[k])):
                 raise CaseError(f"{where}: {k} must be a list of strings")
+        if "event_count" in e and (not isinstance(e["event_count"], int)
+                                   or isinstance(e["event_count"], bool)):
+            raise CaseError(f"{where}: event_count must be an integer")
         for k in ("affected_unknown", "notify_customers"):
             if k in e and not isinstance(e[k], bool):
                 raise CaseError(f"{where}: {k} must be true or false")
@@ -176,7 +181,7 @@ def differences(exp, act):
         if set(exp["data_kinds"]) != set(act.get("data_kinds") or []):
             d.append(f"data_kinds: expected {sorted(exp['data_kinds'])}, "
                      f"got {sorted(act.get('data_kinds') or [])}")
-    for k in ("affected_unknown", "notify_customers"):
+    for k in ("affected_unknown", "notify_customers", "event_count"):
         if k in exp and act.get(k) != exp[k]:
             d.append(f"{k}: expected {exp[k]}, got {act.get(k)}")
     return d
