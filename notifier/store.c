@@ -2194,6 +2194,13 @@ static const struct {
     {S_GET_CLOCKS, fill_clock, "read clock changes"},
 };
 
+int store_has_incident(struct store *s, const char *id, struct bw_error *err)
+{
+	struct cur c;
+
+	return load_cur(s, id, &c, err);
+}
+
 struct store_record *store_get(struct store *s, const char *id,
 			       struct bw_error *err)
 {

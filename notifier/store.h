@@ -259,6 +259,12 @@ typedef int (*store_list_fn)(const struct store_incident *row, void *arg);
 int64_t store_list(struct store *s, const struct store_filter *f,
 		   store_list_fn fn, void *arg, struct bw_error *err) BW_WUR;
 
+/* Whether incident id is in the store: 1 yes, 0 no, -1 with err filled when
+ * the store could not be read. (The control socket tells "no such incident"
+ * from other failures with it.) */
+int store_has_incident(struct store *s, const char *id,
+		       struct bw_error *err) BW_WUR;
+
 /* The incident id with its timeline. Returns NULL with err filled (also for
  * an unknown id). Caller owns the result: store_record_destroy(). */
 struct store_record *store_get(struct store *s, const char *id,
