@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,19 +14,26 @@
 #include "../common/xmalloc.h"
 #include "contain_action.h"
 #include "parser.h"
+#include "delivery.h"
+#include "spool.h"
 
 #define DEFAULT_MAX_LINE 65536
 #define MAX_MAX_LINE (16u << 20)
 
 static const char *const top_keys[] = { "agent", "inputs", "site",
 					"incidents", "actions", "containment",
-					NULL };
+					"notifier", NULL };
 static const char *const agent_keys[] = { "name", "state_dir", "rules",
 					  "max_line", "rules_cache", NULL };
 static const char *const incident_keys[] = { "quiet_period",
 					     "revision_interval",
 					     "max_evidence", "max_customers",
 					     "max_incidents", NULL };
+
+static const char *const notifier_keys[] = {
+	"endpoint", "notifier_key", "key", "spool", "spool_max_bytes",
+	"spool_max_revisions", "held_max_bytes", "held_max_revisions",
+	"window", "ack_timeout", "heartbeat", NULL };
 
 static int load_agent(struct agentconf *c, const config_setting_t *grp,
 		      struct bw_error *err)
@@ -138,6 +146,113 @@ static int load_incidents(struct agentconf *c, const config_setting_t *grp,
 	return 0;
 }
 
+/* "tcp://HOST:PORT": a host name, an IPv4 address or a bracketed IPv6
+ * address, and a port 1..65535. */
+static bool endpoint_ok(const char *ep)
+{
+	const char *host = ep + strlen("tcp://"), *colon, *p;
+	long port = 0;
+
+	if (strncmp(ep, "tcp://", strlen("tcp://")) != 0)
+		return false;
+	colon = strrchr(host, ':');
+	if (colon == NULL || colon == host || colon[1] == '\0' ||
+	    strlen(colon + 1) > 5)
+		return false;
+	if (host[0] == '[' && colon[-1] != ']')
+		return false;
+	for (p = host; p < colon; p++)
+		if (*p <= ' ' || *p == '/' || (*p == ':' && host[0] != '['))
+			return false;
+	for (p = colon + 1; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		port = port * 10 + (*p - '0');
+	}
+	return port >= 1 && port <= 65535;
+}
+
+static int load_notifier(struct agentconf *c, const config_setting_t *grp,
+			 struct bw_error *err)
+{
+	struct agentconf_notifier *n = &c->notifier;
+	const config_setting_t *s;
+	const char *spool = NULL;
+	int64_t spool_bytes = SPOOL_DEFAULT_MAX_BYTES;
+	int64_t spool_revs = SPOOL_DEFAULT_MAX_ITEMS;
+	int64_t held_bytes = DELIVERY_DEFAULT_HELD_MAX_BYTES;
+	int64_t held_revs = DELIVERY_DEFAULT_HELD_MAX_REVISIONS;
+	int64_t window = 0; /* 0: the sender's defaults (sender.h) */
+
+	if (grp == NULL)
+		return 0;
+	if (!config_setting_is_group(grp))
+		return bw_cfg_error(err, grp, "notifier: must be a group");
+	if (bw_cfg_check_keys(grp, notifier_keys, err) < 0 ||
+	    bw_cfg_string(grp, "endpoint", true, &n->endpoint, err) < 0 ||
+	    bw_cfg_string(grp, "notifier_key", true, &n->notifier_key,
+			  err) < 0 ||
+	    bw_cfg_string(grp, "key", true, &n->key, err) < 0 ||
+	    bw_cfg_string(grp, "spool", false, &spool, err) < 0 ||
+	    bw_cfg_int(grp, "spool_max_bytes", false, 1 << 20,
+		       INT64_C(1) << 40, &spool_bytes, err) < 0 ||
+	    bw_cfg_int(grp, "spool_max_revisions", false, 1, 100000000,
+		       &spool_revs, err) < 0 ||
+	    bw_cfg_int(grp, "held_max_bytes", false, 1 << 20, INT64_C(1) << 36,
+		       &held_bytes, err) < 0 ||
+	    bw_cfg_int(grp, "held_max_revisions", false, 1, 10000000,
+		       &held_revs, err) < 0 ||
+	    bw_cfg_int(grp, "window", false, 1, 10000, &window, err) < 0 ||
+	    bw_cfg_duration(grp, "ack_timeout", false, &n->ack_timeout_us,
+			    err) < 0 ||
+	    bw_cfg_duration(grp, "heartbeat", false, &n->heartbeat_us,
+			    err) < 0)
+		return -1;
+	s = config_setting_get_member(grp, "endpoint");
+	if (!endpoint_ok(n->endpoint))
+		return bw_cfg_error(err, s,
+				    "notifier: endpoint \"%.200s\" is not "
+				    "tcp://HOST:PORT (an IPv6 address in "
+				    "brackets)", n->endpoint);
+	s = config_setting_get_member(grp, "ack_timeout");
+	if (s != NULL && (n->ack_timeout_us < 100000 ||
+			  n->ack_timeout_us > 3600 * 1000000LL))
+		return bw_cfg_error(err, s,
+				    "notifier: ack_timeout must be 100ms..1h");
+	s = config_setting_get_member(grp, "heartbeat");
+	if (s != NULL && (n->heartbeat_us < 100000 ||
+			  n->heartbeat_us > 600 * 1000000LL))
+		return bw_cfg_error(err, s,
+				    "notifier: heartbeat must be 100ms..10m");
+	s = config_setting_get_member(grp, "spool");
+	if (spool != NULL && spool[0] == '\0')
+		return bw_cfg_error(err, s, "notifier: spool is empty");
+	if (spool != NULL)
+		n->spool_dir = xstrdup(spool);
+	n->spool_max_bytes = (uint64_t)spool_bytes;
+	n->spool_max_revisions = (uint64_t)spool_revs;
+	n->held_max_bytes = (uint64_t)held_bytes;
+	n->held_max_revisions = (uint64_t)held_revs;
+	n->window = (unsigned)window;
+	c->has_notifier = true;
+	return 0;
+}
+
+int agentconf_load_keys(const struct agentconf *c, struct bw_keypair *kp,
+			uint8_t *server_key, struct bw_error *err)
+{
+	if (!c->has_notifier)
+		return bw_error_set(err, c->path, 0, "no notifier group");
+	if (bw_keys_load_secret(c->notifier.key, kp, err) < 0)
+		return -1;
+	if (bw_keys_load_public(c->notifier.notifier_key, server_key, NULL,
+				err) < 0) {
+		bw_keys_wipe(kp);
+		return -1;
+	}
+	return 0;
+}
+
 struct agentconf *agentconf_load(const char *path, struct bw_error *err)
 {
 	struct agentconf *c = xcalloc(1, sizeof(*c));
@@ -159,7 +274,9 @@ struct agentconf *agentconf_load(const char *path, struct bw_error *err)
 	    load_agent(c, config_setting_get_member(root, "agent"), err) < 0 ||
 	    load_inputs(c, config_setting_get_member(root, "inputs"), err) < 0 ||
 	    load_incidents(c, config_setting_get_member(root, "incidents"),
-			   err) < 0)
+			   err) < 0 ||
+	    load_notifier(c, config_setting_get_member(root, "notifier"),
+			  err) < 0)
 		goto fail;
 	c->actions = contain_actions_load(
 		config_setting_get_member(root, "actions"),
@@ -174,6 +291,8 @@ struct agentconf *agentconf_load(const char *path, struct bw_error *err)
 	}
 	if (c->state_dir == NULL)
 		c->state_dir = "/var/lib/breachwatch";
+	if (c->has_notifier && c->notifier.spool_dir == NULL)
+		c->notifier.spool_dir = xasprintf("%s/spool", c->state_dir);
 	c->agg.host = c->name;
 	return c;
 fail:
@@ -191,6 +310,7 @@ void agentconf_destroy(struct agentconf **cp)
 	contain_actions_destroy(&c->actions);
 	free(c->rules);
 	free(c->inputs);
+	free(c->notifier.spool_dir);
 	free(c->path);
 	free(c);
 	*cp = NULL;

@@ -18,6 +18,13 @@
  * pidfds and libcurl's sockets are polled beside the inputs, and poll
  * wakes for their deadlines. At a stop, running actions may end before
  * the agent exits.
+ *
+ * With a notifier group in the config, every revision goes into the spool
+ * before anything else (delivery.h) instead of stdout, and the sender's
+ * fd and deadline join the loop. While the spool is full and the
+ * revisions held in memory reach their bound, the inputs are not read;
+ * while any revision is held, read positions are not saved, so that after
+ * a crash the lines behind the held revisions are read again.
  */
 #include "live.h"
 
@@ -37,6 +44,7 @@
 #include "../common/xmalloc.h"
 #include "config.h"
 #include "contain.h"
+#include "live_delivery.h"
 #include "output.h"
 #include "pipeline.h"
 #include "source.h"
@@ -65,6 +73,8 @@ struct live {
 	struct bw_event ev;
 	int64_t clock_us;   /* the latest event time seen; 0: none yet */
 	int64_t clock_mono; /* monotonic time when it was seen */
+	struct live_delivery *ld; /* NULL without a notifier group */
+	struct delivery *delivery; /* ld's */
 };
 
 /* One event to the pipeline; it may move the clock (not for a lone
@@ -91,7 +101,12 @@ static int64_t idle_clock(const struct live *lv, int64_t mono)
 
 static void on_revision(const struct bw_incident *inc, void *arg)
 {
-	(void)arg;
+	struct live *lv = arg;
+
+	if (lv->delivery != NULL) {
+		delivery_put(lv->delivery, inc);
+		return;
+	}
 	output_incident(stdout, inc, OUTPUT_JSON);
 	fflush(stdout);
 }
@@ -199,6 +214,32 @@ out:
 	return rc;
 }
 
+/* The spool and the sender. On failure *status is 2 for a bad key file, 1
+ * for the rest (the spool locked by another agent, say). */
+static int setup_delivery(struct live *lv, int *status, struct bw_error *err)
+{
+	const struct agentconf_notifier *n = &lv->conf->notifier;
+	struct delivery_stats ds;
+	bool bad_config;
+
+	lv->ld = live_delivery_new(lv->conf, &bad_config, err);
+	if (lv->ld == NULL) {
+		*status = bad_config ? 2 : 1;
+		return -1;
+	}
+	lv->delivery = live_delivery_get(lv->ld);
+	delivery_get_stats(lv->delivery, &ds);
+	log_info("delivering incidents to %s; spool %s: %llu revisions "
+		 "pending", n->endpoint, n->spool_dir,
+		 (unsigned long long)ds.spool.pending);
+	if (ds.spool.quarantined > 0 || ds.spool.tmp_removed > 0)
+		log_warnx("spool %s: %llu files moved to the quarantine, %llu "
+			  "unfinished writes removed", n->spool_dir,
+			  (unsigned long long)ds.spool.quarantined,
+			  (unsigned long long)ds.spool.tmp_removed);
+	return 0;
+}
+
 /* What each input gave since the start, the way replay sums up. Call after
  * source_fini (which takes the parser's count of ignored lines). */
 static void log_summary(const struct live *lv)
@@ -254,17 +295,30 @@ static int handle_signals(struct live *lv, int sfd)
 static void checkpoint(struct live *lv)
 {
 	struct bw_error err;
+	struct delivery_stats ds;
 	char msg[1024];
 
+	if (lv->delivery != NULL) {
+		delivery_get_stats(lv->delivery, &ds);
+		if (ds.held_now > 0)
+			return; /* see the top of the file */
+	}
 	if (tail_checkpoint(lv->tail, &err) < 0)
 		log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
 }
 
-/* How long poll may wait: at most max_ms, less when containment has
- * something due sooner. */
+/* How long poll may wait: at most max_ms, less when containment or the
+ * delivery has something due sooner. */
 static int wait_ms(const struct live *lv, int max_ms)
 {
 	int64_t due = contain_deadline(lv->contain), now = bw_mono_us();
+
+	if (lv->delivery != NULL) {
+		int64_t d = delivery_next_deadline(lv->delivery, now);
+
+		if (d < due)
+			due = d;
+	}
 
 	if (due <= now)
 		return 0;
@@ -273,12 +327,15 @@ static int wait_ms(const struct live *lv, int max_ms)
 	return (int)((due - now + 999) / 1000);
 }
 
-/* pfd[0] and pfd[1] as given, then containment's descriptors; *pfd grows
- * as needed. Returns the number of entries. */
+/* pfd[0] and pfd[1] as given, pfd[2] the delivery's (-1 without one),
+ * then containment's descriptors; *pfd grows as needed. Returns the
+ * number of entries. */
+#define PFD_FIXED 3
 static size_t build_pollfds(const struct live *lv, struct pollfd **pfd,
 			    size_t *cap, int fd0, int fd1)
 {
-	size_t want = 2 + contain_npollfds(lv->contain);
+	size_t want = PFD_FIXED + contain_npollfds(lv->contain);
+	int dfd = lv->delivery != NULL ? delivery_fd(lv->delivery) : -1;
 
 	if (want > *cap) {
 		*cap = want;
@@ -286,7 +343,31 @@ static size_t build_pollfds(const struct live *lv, struct pollfd **pfd,
 	}
 	(*pfd)[0] = (struct pollfd){ .fd = fd0, .events = POLLIN };
 	(*pfd)[1] = (struct pollfd){ .fd = fd1, .events = POLLIN };
-	return 2 + contain_pollfds(lv->contain, *pfd + 2, want - 2);
+	(*pfd)[2] = (struct pollfd){ .fd = dfd, .events = POLLIN };
+	return PFD_FIXED + contain_pollfds(lv->contain, *pfd + PFD_FIXED,
+					   want - PFD_FIXED);
+}
+
+/* Run the delivery when its fd is readable (revents) or its deadline has
+ * come. Returns -1 with err when its sockets failed. */
+static int service_delivery(struct live *lv, short revents,
+			    struct bw_error *err)
+{
+	int64_t now;
+
+	if (lv->delivery == NULL)
+		return 0;
+	now = bw_mono_us();
+	if (!(revents & POLLIN) &&
+	    delivery_next_deadline(lv->delivery, now) > now)
+		return 0;
+	return delivery_process(lv->delivery, now, err);
+}
+
+/* Whether the inputs are to stay unread (delivery.h). */
+static bool paused(struct live *lv)
+{
+	return lv->ld != NULL && live_delivery_paused(lv->ld);
 }
 
 static int loop(struct live *lv, int sfd)
@@ -303,8 +384,11 @@ static int loop(struct live *lv, int sfd)
 		int64_t mono;
 		int rc;
 
-		n = build_pollfds(lv, &pfd, &cap, tail_fd(lv->tail), sfd);
-		rc = poll(pfd, n, more ? 0 : wait_ms(lv, TICK_MS));
+		bool stopped = paused(lv);
+
+		n = build_pollfds(lv, &pfd, &cap,
+				  stopped ? -1 : tail_fd(lv->tail), sfd);
+		rc = poll(pfd, n, more && !stopped ? 0 : wait_ms(lv, TICK_MS));
 		if (rc < 0 && errno != EINTR) {
 			log_warn("poll");
 			goto out;
@@ -314,9 +398,23 @@ static int loop(struct live *lv, int sfd)
 			goto out;
 		}
 		/* Before new lines: a finished step goes out at once. */
-		contain_process(lv->contain, pfd + 2, n - 2);
+		contain_process(lv->contain, pfd + PFD_FIXED, n - PFD_FIXED);
+		if (service_delivery(lv, pfd[2].revents, &err) < 0)
+			goto fail;
+		mono = bw_mono_us();
+		if (paused(lv)) {
+			/* Nothing read, no idle clock: no new revisions. */
+			if (mono >= next_checkpoint) {
+				checkpoint(lv);
+				next_checkpoint = mono + CHECKPOINT_EVERY_US;
+			}
+			continue;
+		}
 		more = tail_process(lv->tail, &err);
 		if (more < 0)
+			goto fail;
+		/* What those lines made goes out now. */
+		if (service_delivery(lv, 0, &err) < 0)
 			goto fail;
 		mono = bw_mono_us();
 		if (mono >= next_tick) {
@@ -349,6 +447,34 @@ out:
 }
 
 /*
+ * One round of the waits at a stop: poll containment, the delivery and the
+ * signals for at most max_ms (the tail's descriptor is not read: -1 is
+ * skipped), and serve them. Returns 1 when a signal says to stop waiting
+ * or something failed (logged), 0 to go on.
+ */
+static int stop_round(struct live *lv, int sfd, struct pollfd **pfd,
+		      size_t *cap, int max_ms)
+{
+	struct bw_error err;
+	char msg[1024];
+	int ms = wait_ms(lv, TICK_MS);
+	size_t n = build_pollfds(lv, pfd, cap, -1, sfd);
+
+	if (poll(*pfd, n, ms < max_ms ? ms : max_ms) < 0 && errno != EINTR) {
+		log_warn("poll");
+		return 1;
+	}
+	if ((*pfd)[1].revents & POLLIN && handle_signals(lv, sfd))
+		return 1;
+	contain_process(lv->contain, *pfd + PFD_FIXED, n - PFD_FIXED);
+	if (service_delivery(lv, (*pfd)[2].revents, &err) < 0) {
+		log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
+		return 1;
+	}
+	return 0;
+}
+
+/*
  * At a stop: queued containment runs are cancelled, running ones may end
  * (each is bounded by its action's timeout) so that their incidents get
  * their last revision with the outcome. A second SIGTERM or SIGINT cuts
@@ -358,7 +484,7 @@ static void drain_containment(struct live *lv, int sfd)
 {
 	struct contain_stats cs;
 	struct pollfd *pfd = NULL;
-	size_t cap = 0, n;
+	size_t cap = 0;
 
 	contain_cancel_queued(lv->contain,
 			      "the agent stopped before the action started");
@@ -367,18 +493,55 @@ static void drain_containment(struct live *lv, int sfd)
 		log_info("waiting for %llu containment runs to end",
 			 (unsigned long long)cs.running);
 	while (contain_busy(lv->contain)) {
-		/* The tail's descriptor is not read here: -1 is skipped. */
-		n = build_pollfds(lv, &pfd, &cap, -1, sfd);
-		if (poll(pfd, n, wait_ms(lv, TICK_MS)) < 0 && errno != EINTR) {
-			log_warn("poll");
-			break;
-		}
-		if (pfd[1].revents & POLLIN && handle_signals(lv, sfd)) {
+		if (stop_round(lv, sfd, &pfd, &cap, TICK_MS)) {
 			log_info("stopping now: containment runs still going "
 				 "are killed");
 			break;
 		}
-		contain_process(lv->contain, pfd + 2, n - 2);
+	}
+	free(pfd);
+}
+
+/*
+ * At a stop, after the last revisions: while connected, the sender gets up
+ * to STOP_WAIT_US to have what the spool holds acknowledged (else it goes
+ * at the next start), and revisions held in memory (the spool was full)
+ * to be spooled; those still held then are lost (live_delivery_summary
+ * names them), and the read positions are not saved, so their lines are
+ * read again at the next start. A second SIGTERM or SIGINT cuts the wait
+ * short.
+ */
+#define STOP_WAIT_US (10 * 1000000LL)
+static bool stop_waits(const struct live *lv)
+{
+	struct delivery_stats ds;
+
+	delivery_get_stats(lv->delivery, &ds);
+	if (ds.held_now > 0)
+		return true; /* the notifier may be back in time */
+	return ds.sender.connected && ds.spool.pending > 0;
+}
+
+static void drain_delivery(struct live *lv, int sfd)
+{
+	struct delivery_stats ds;
+	struct pollfd *pfd = NULL;
+	size_t cap = 0;
+	int64_t end = bw_mono_us() + STOP_WAIT_US;
+
+	if (lv->delivery == NULL || !stop_waits(lv))
+		return;
+	delivery_get_stats(lv->delivery, &ds);
+	log_info("waiting up to %lld s for the notifier: %llu revisions in "
+		 "the spool, %llu held in memory",
+		 (long long)(STOP_WAIT_US / 1000000),
+		 (unsigned long long)ds.spool.pending,
+		 (unsigned long long)ds.held_now);
+	while (stop_waits(lv) && bw_mono_us() < end) {
+		int left = (int)((end - bw_mono_us()) / 1000 + 1);
+
+		if (stop_round(lv, sfd, &pfd, &cap, left))
+			break;
 	}
 	free(pfd);
 }
@@ -415,6 +578,8 @@ int live_run(const char *config_path, const char *const *rule_paths,
 	}
 	if (setup_inputs(&lv, &err) < 0)
 		goto fail;
+	if (lv.conf->has_notifier && setup_delivery(&lv, &status, &err) < 0)
+		goto fail;
 	log_info("following %zu inputs with %zu rules as %s", lv.n_inputs,
 		 pipeline_rule_count(lv.pipeline), lv.conf->name);
 
@@ -427,6 +592,7 @@ int live_run(const char *config_path, const char *const *rule_paths,
 			feed(&lv);
 	pipeline_flush(lv.pipeline);
 	drain_containment(&lv, sfd);
+	drain_delivery(&lv, sfd);
 	checkpoint(&lv);
 	goto out;
 fail:
@@ -436,10 +602,13 @@ out:
 		source_fini(&lv.inputs[i].src);
 	if (ran)
 		log_summary(&lv);
+	if (ran && lv.ld != NULL)
+		live_delivery_summary(lv.ld);
 	free(lv.inputs);
 	tail_destroy(&lv.tail);
 	contain_destroy(&lv.contain); /* before the aggregator it reports to */
-	pipeline_destroy(&lv.pipeline);
+	pipeline_destroy(&lv.pipeline); /* may emit nothing more */
+	live_delivery_destroy(&lv.ld);
 	agentconf_destroy(&lv.conf);
 	close(sfd);
 	return status;
