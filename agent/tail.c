@@ -21,6 +21,7 @@
  */
 #include "tail.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -34,6 +35,7 @@
 #include <unistd.h>
 
 #include "../common/buf.h"
+#include "../common/file.h"
 #include "../common/path.h"
 #include "../common/xmalloc.h"
 
@@ -261,42 +263,35 @@ static int ck_parse_line(const char *s, const char *end, struct ckentry *e)
 static int ck_slurp(const char *path, char **data, size_t *len,
                     struct bw_error *err)
 {
-	struct bw_buf b;
-	char chunk[8192];
-	ssize_t n;
-	int fd;
+	if (bw_file_read(path, CK_MAX_SIZE, data, len, err) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -1;
+}
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return bw_error_set(err, path, 0, "%s", strerror(errno));
-	}
-	bw_buf_init(&b, CK_MAX_SIZE);
-	for (;;) {
-		n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
+/* Remove what an interrupted tail_checkpoint left: "<ck>.tmp.XXXXXX"
+ * (file.h), and "<ck>.tmp" of older versions. Best effort. */
+static void ck_remove_tmp(const struct tail *t)
+{
+	char *dir = bw_path_dir(t->ck_path), *old;
+	const char *slash = strrchr(t->ck_path, '/');
+	const char *base = slash != NULL ? slash + 1 : t->ck_path;
+	size_t blen = strlen(base), mlen = strlen(BW_FILE_TMP_MARK);
+	struct dirent *de;
+	DIR *dp;
+
+	old = xasprintf("%s.tmp", t->ck_path);
+	(void)unlink(old);
+	free(old);
+	dp = opendir(dir);
+	while (dp != NULL && (de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 ||
+		    strncmp(de->d_name + blen, BW_FILE_TMP_MARK, mlen) != 0)
 			continue;
-		if (n < 0) {
-			bw_error_set(err, path, 0, "read: %s", strerror(errno));
-			goto fail;
-		}
-		if (n == 0)
-			break;
-		if (bw_buf_add(&b, chunk, (size_t)n) < 0) {
-			bw_error_set(err, path, 0, "bigger than %u bytes",
-			             CK_MAX_SIZE);
-			goto fail;
-		}
+		(void)unlinkat(dirfd(dp), de->d_name, 0);
 	}
-	close(fd);
-	*len = b.len;
-	*data = bw_buf_steal(&b);
-	return 1;
-fail:
-	close(fd);
-	bw_buf_free(&b);
-	return -1;
+	if (dp != NULL)
+		closedir(dp);
+	free(dir);
 }
 
 static int ck_load(struct tail *t, struct bw_error *err)
@@ -367,27 +362,10 @@ static const struct ckentry *ck_find(const struct tail *t, const char *path)
 	return NULL;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int tail_checkpoint(struct tail *t, struct bw_error *err)
 {
 	struct bw_buf b;
-	char *tmp = NULL;
 	size_t i;
-	int fd = -1;
 
 	if (t->ck_path == NULL || !t->ck_dirty)
 		return 0;
@@ -410,44 +388,15 @@ int tail_checkpoint(struct tail *t, struct bw_error *err)
 		                  dev, ino, off, lineno) < 0)
 			goto toobig;
 	}
-	tmp = xasprintf("%s.tmp", t->ck_path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		bw_error_set(err, tmp, 0, "%s", strerror(errno));
+	if (bw_file_write_atomic(t->ck_path, b.data, b.len, 0600, true,
+	                         err) < 0)
 		goto fail;
-	}
-	if (write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0) {
-		bw_error_set(err, tmp, 0, "write: %s", strerror(errno));
-		goto fail_unlink;
-	}
-	if (close(fd) < 0) {
-		fd = -1;
-		bw_error_set(err, tmp, 0, "close: %s", strerror(errno));
-		goto fail_unlink;
-	}
-	fd = -1;
-	if (rename(tmp, t->ck_path) < 0) {
-		bw_error_set(err, t->ck_path, 0, "rename: %s", strerror(errno));
-		goto fail_unlink;
-	}
-	if (bw_fsync_dir_of(t->ck_path) < 0) {
-		bw_error_set(err, t->ck_path, 0, "fsync of its directory: %s",
-		             strerror(errno));
-		goto fail;
-	}
 	t->ck_dirty = false;
-	free(tmp);
 	bw_buf_free(&b);
 	return 0;
 toobig:
 	bw_error_set(err, t->ck_path, 0, "positions too big");
-	goto fail;
-fail_unlink:
-	unlink(tmp);
 fail:
-	if (fd >= 0)
-		close(fd);
-	free(tmp);
 	bw_buf_free(&b);
 	return -1;
 }
@@ -817,6 +766,7 @@ struct tail *tail_new(const struct tail_options *opt, struct bw_error *err)
 	t->ifd = -1;
 	if (opt->checkpoint != NULL) {
 		t->ck_path = xstrdup(opt->checkpoint);
+		ck_remove_tmp(t);
 		if (ck_load(t, err) < 0)
 			goto fail;
 	}

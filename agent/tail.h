@@ -132,7 +132,8 @@ struct tail_stats {
 struct tail;
 
 /* Create the follower: an inotify fd, and the saved positions read from
- * opt->checkpoint when that file exists. Returns NULL with err when inotify
+ * opt->checkpoint when that file exists (temporary files an interrupted
+ * tail_checkpoint left beside it are removed). Returns NULL with err when inotify
  * cannot be set up, the options are bad, or the checkpoint file cannot be
  * read or is malformed (file:line: reason; delete it to start afresh).
  * Caller owns the result (tail_destroy). */
@@ -173,9 +174,9 @@ int tail_process(struct tail *t, struct bw_error *err) BW_WUR;
  * or so. Returns as tail_process. */
 int tail_poll(struct tail *t, struct bw_error *err) BW_WUR;
 
-/* Write the positions of every file to the checkpoint file (temporary file,
- * write, fsync, rename, fsync of the directory), if any changed since the
- * last write. Returns 0 (also with no checkpoint configured), or -1 with
+/* Write the positions of every file to the checkpoint file durably and
+ * atomically (bw_file_write_atomic: temporary file, write, fsync, rename,
+ * fsync of the directory), if any changed since the last write. Returns 0 (also with no checkpoint configured), or -1 with
  * err; the old checkpoint then stays intact. */
 int tail_checkpoint(struct tail *t, struct bw_error *err) BW_WUR;
 

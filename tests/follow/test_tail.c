@@ -452,10 +452,28 @@ START_TEST(test_checkpoint_restart)
 	ck_assert_int_eq(tail_checkpoint(t, &err), 0);
 	tail_destroy(&t);
 
-	/* While we are down. */
+	/* While we are down; a checkpoint write was cut short by a crash
+	 * (and one of an older version): the next start removes them, and
+	 * only them. */
 	append(p, "ial\nl6\n");
-	reset_recs();
-	t = mk(ck, 0);
+	{
+		char *tmp1 = tpath("positions.tmp.a1B2c3");
+		char *tmp2 = tpath("positions.tmp");
+		char *other = tpath("positions2.tmp.a1B2c3");
+
+		append(tmp1, "breachwatch-positions 1\n");
+		append(tmp2, "x");
+		append(other, "x");
+		reset_recs();
+		t = mk(ck, 0);
+		ck_assert_int_ne(access(tmp1, F_OK), 0);
+		ck_assert_int_ne(access(tmp2, F_OK), 0);
+		ck_assert_int_eq(access(other, F_OK), 0);
+		ck_assert_int_eq(unlink(other), 0);
+		free(tmp1);
+		free(tmp2);
+		free(other);
+	}
 	add(t, p, TAIL_START_END); /* the saved position wins */
 	ck_assert(saw_notice(TAIL_NOTICE_RESUMED));
 	pump(t, 2, 2000);

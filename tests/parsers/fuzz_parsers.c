@@ -4,11 +4,10 @@
  * LLVMFuzzerTestOneInput() splits the input into lines and feeds them to
  * one parser of each type (and of each option set that changes the code
  * path: Apache common, JSON with nested keys, PostgreSQL syslog), then
- * flushes. Built with -DBW_LIBFUZZER it is a libFuzzer target; otherwise a
- * small main() replays the files named on the command line (a directory:
- * every file in it), so CI runs the committed seeds under ASan/UBSan.
+ * flushes. Built with -DBW_LIBFUZZER it is a libFuzzer target; otherwise
+ * linked with tests/fuzz_replay.c, whose main() replays the committed seeds
+ * (CI runs them under ASan/UBSan).
  */
-#include <dirent.h>
 #include <libconfig.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,8 +15,7 @@
 #include <string.h>
 
 #include "../../agent/parser.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_replay.h"
 
 static const struct {
 	const char *type;
@@ -44,11 +42,18 @@ static const struct {
 
 static struct parser *parsers[NCONFIGS];
 
+static void teardown(void)
+{
+	for (size_t i = 0; i < NCONFIGS; i++)
+		parser_destroy(&parsers[i]);
+}
+
 static void setup(void)
 {
 	struct bw_error err;
 	size_t i;
 
+	atexit(teardown);
 	for (i = 0; i < NCONFIGS; i++) {
 		const config_setting_t *opts = NULL;
 		config_t cfg;
@@ -115,93 +120,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	return 0;
 }
-
-#ifndef BW_LIBFUZZER
-static int run_file(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0, n;
-
-	if (f == NULL) {
-		perror(path);
-		return -1;
-	}
-	for (;;) {
-		if (cap - len < 65536) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (buf == NULL)
-				abort();
-		}
-		n = fread(buf + len, 1, cap - len, f);
-		if (n == 0)
-			break;
-		len += n;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, len);
-	free(buf);
-	return 0;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Replay a directory's files in name order. Returns the number run, or
- * -1 when it cannot be read. */
-static int run_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **names = NULL;
-	size_t n = 0, i;
-	int run = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		names = realloc(names, (n + 1) * sizeof(*names));
-		if (names == NULL)
-			abort();
-		if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0)
-			abort();
-		n++;
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), cmp);
-	for (i = 0; i < n; i++) {
-		if (run_file(names[i]) == 0)
-			run++;
-		free(names[i]);
-	}
-	free(names);
-	return run;
-}
-
-int main(int argc, char **argv)
-{
-	int i, total = 0, r;
-	size_t k;
-
-	for (i = 1; i < argc; i++) {
-		r = run_dir(argv[i]);
-		if (r < 0)
-			r = run_file(argv[i]) == 0 ? 1 : -1;
-		if (r < 0)
-			return 1;
-		total += r;
-	}
-	for (k = 0; k < NCONFIGS; k++)
-		parser_destroy(&parsers[k]);
-	printf("fuzz_parsers: replayed %d inputs through %zu parsers\n", total,
-	       NCONFIGS);
-	/* an empty corpus proves nothing */
-	return total > 0 ? 0 : 1;
-}
-#endif
