@@ -6,9 +6,10 @@
  * A notifier config is checked here, with the notifier's own loader
  * (notifier/config.c) and the files it names. An agent config and a rule
  * file are checked by breachwatch-agent --check-config, the very code that
- * will load them, run as a child: a rule file with the site facts of an
- * agent config (--agent-config, default /etc/breachwatch/agent.conf when
- * it exists, else none).
+ * will load them, run as a child: an agent config with its own rules (or
+ * --rules PATH instead), a rule file with the site facts of an agent
+ * config (--agent-config, default /etc/breachwatch/agent.conf when it
+ * exists, else none).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -205,18 +206,23 @@ static int run_child(char *const *argv, struct bw_buf *out)
 }
 
 static int check_with_agent(enum kind k, const char *file,
-			    const char *agent_config, struct bw_buf *out)
+			    const char *agent_config, const char *rules,
+			    struct bw_buf *out)
 {
 	char *agent = find_agent();
 	char tmp[] = "/tmp/breachwatch-check-XXXXXX";
 	const char *conf = agent_config;
-	char *argv[7];
+	char *argv[8];
 	int n = 0, rc, fd = -1;
 
 	argv[n++] = agent;
 	argv[n++] = "--check-config";
 	if (k == K_AGENT) {
 		argv[n++] = (char *)file;
+		if (rules != NULL) {
+			argv[n++] = "--rules";
+			argv[n++] = (char *)rules;
+		}
 	} else {
 		if (conf == NULL && access(DEFAULT_AGENT_CONFIG, R_OK) == 0)
 			conf = DEFAULT_AGENT_CONFIG;
@@ -246,15 +252,16 @@ static int check_with_agent(enum kind k, const char *file,
 
 int cmd_check_config(struct cli *c, int argc, char **argv)
 {
-	const char *type = NULL, *agent_config = NULL;
+	const char *type = NULL, *agent_config = NULL, *rules = NULL;
 	const struct args_opt opts[] = {
 		{ .name = "type", .value = &type },
 		{ .name = "agent-config", .value = &agent_config },
+		{ .name = "rules", .value = &rules },
 	};
 	const struct args_spec spec = {
 		.usage = "check-config FILE [--type agent|notifier|rules] "
-			 "[--agent-config FILE]",
-		.opts = opts, .n_opts = 2, .min_pos = 1, .max_pos = 1,
+			 "[--agent-config FILE] [--rules PATH]",
+		.opts = opts, .n_opts = 3, .min_pos = 1, .max_pos = 1,
 	};
 	const char *pos[ARGS_MAX_POSITIONAL];
 	enum kind k = K_UNKNOWN;
@@ -296,7 +303,7 @@ int cmd_check_config(struct cli *c, int argc, char **argv)
 		}
 		notifconf_destroy(&nc);
 	} else {
-		rc = check_with_agent(k, pos[0], agent_config, &msg);
+		rc = check_with_agent(k, pos[0], agent_config, rules, &msg);
 		exit_code = rc == 0 ? CLI_OK : rc == 2 ? CLI_USAGE : CLI_RUNTIME;
 	}
 	if (c->json) {

@@ -171,6 +171,21 @@ static void containment(const json_t *rec)
 	out_table_destroy(&t);
 }
 
+/* Several lines of text, each with the indent. */
+static void indented(const char *text, const char *indent)
+{
+	char *safe = out_safe(text, true), *line = safe, *nl;
+
+	do {
+		nl = strchr(line, '\n');
+		if (nl != NULL)
+			*nl = '\0';
+		printf("%s%s\n", indent, line);
+		line = nl + 1;
+	} while (nl != NULL);
+	free(safe);
+}
+
 static void notes(const json_t *rec)
 {
 	const json_t *tl = json_object_get(rec, "timeline");
@@ -184,9 +199,8 @@ static void notes(const json_t *rec)
 			continue;
 		printf("  %s  ", out_str(x, "at"));
 		out_text(stdout, out_str(x, "by"), false);
-		printf(":\n    ");
-		out_text(stdout, out_str(x, "detail"), false);
-		putchar('\n');
+		printf(":\n");
+		indented(out_str(x, "detail"), "    ");
 		n++;
 	}
 	if (n == 0)

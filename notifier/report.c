@@ -321,7 +321,7 @@ static void md_facts(struct md *o, const struct store_record *r,
 		     int64_t now_us)
 {
 	const struct store_incident *inc = &r->inc;
-	char a[40], b[40], d[48];
+	char a[40], b[40], d[48], e[40];
 	size_t i;
 
 	mdf(o, "## Facts\n\n| | |\n|---|---|\n| What happened | ");
@@ -351,7 +351,7 @@ static void md_facts(struct md *o, const struct store_record *r,
 	    when(inc->first_seen_us, a, sizeof(a)),
 	    when(inc->last_seen_us, b, sizeof(b)), inc->event_count,
 	    when(inc->detected_us, d, sizeof(d)),
-	    when(inc->aware_us, a, sizeof(a)));
+	    when(inc->aware_us, e, sizeof(e)));
 	if (inc->aware_reason != NULL) {
 		mdf(o, "set: ");
 		mdt(o, inc->aware_reason);
