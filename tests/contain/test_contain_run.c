@@ -130,14 +130,18 @@ static void world_stop(struct world *w)
 	th_rmdir(w->dir);
 }
 
-/* Wait for every run; fails past 15 s. Returns the seconds it took. */
-static double wait_all(struct world *w)
+/* Wait for every run; fails past 15 s. Returns the seconds since t0
+ * (taken before the runs were started: a run's clock starts with it). */
+static double wait_all_since(struct world *w, int64_t t0)
 {
-	int64_t t = bw_mono_us();
-
 	ck_assert_int_eq(contain_wait(w->c, 15 * S), 0);
 	ck_assert(!contain_busy(w->c));
-	return (double)(bw_mono_us() - t) / 1e6;
+	return (double)(bw_mono_us() - t0) / 1e6;
+}
+
+static double wait_all(struct world *w)
+{
+	return wait_all_since(w, bw_mono_us());
 }
 
 static char *path(const struct world *w, const char *name)
@@ -309,11 +313,13 @@ START_TEST(hanging_action_killed_at_timeout)
 	struct world w;
 	const struct bw_step *st;
 	const char *id;
+	int64_t t0;
 	double took;
 
 	world_start(&w, false, NULL);
+	t0 = bw_mono_us();
 	id = th_open(w.a, &w.k, &r_hang, "k", 0, 9, "alice", NULL, 0);
-	took = wait_all(&w);
+	took = wait_all_since(&w, t0);
 	st = th_step(&w.k, id, "hang");
 	ck_assert_str_eq(st->status, "timeout");
 	ck_assert_msg(strstr(st->detail, "timeout after 0.3 s: killed by "
@@ -332,11 +338,13 @@ START_TEST(action_ignoring_sigterm_gets_sigkill)
 	struct world w;
 	const struct bw_step *st;
 	const char *id;
+	int64_t t0;
 	double took;
 
 	world_start(&w, false, NULL);
+	t0 = bw_mono_us();
 	id = th_open(w.a, &w.k, &r_stubborn, "k", 0, 9, "alice", NULL, 0);
-	took = wait_all(&w);
+	took = wait_all_since(&w, t0);
 	st = th_step(&w.k, id, "stubborn");
 	ck_assert_str_eq(st->status, "timeout");
 	ck_assert_msg(strstr(st->detail, "killed by SIGKILL (it outlived "
@@ -488,11 +496,13 @@ START_TEST(http_server_that_never_answers_times_out)
 	const struct bw_step *st;
 	json_t *req;
 	const char *id;
+	int64_t t0;
 	double took;
 
 	world_start(&w, true, NULL);
+	t0 = bw_mono_us();
 	id = th_open(w.a, &w.k, &r_http_hang, "k", 0, 9, "alice", NULL, 0);
-	took = wait_all(&w);
+	took = wait_all_since(&w, t0);
 	st = th_step(&w.k, id, "http-hang");
 	ck_assert_str_eq(st->status, "timeout");
 	ck_assert_msg(strstr(st->detail, ": timeout after 0.5 s: ") != NULL,
