@@ -28,13 +28,12 @@ import json
 import os
 import pwd
 import re
-import shutil
 import stat
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "notifier"))
+import harness  # noqa: E402
 from harness import (Failure, Notifier, Sender, check, incident,  # noqa
                      keygen, run)
 
@@ -334,23 +333,6 @@ class Test:
             self.n.kill()
 
 
-def main(argv):
-    if len(argv) != 6:
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
-    tmp = tempfile.mkdtemp(prefix="bw-cli-test-")
-    t = Test(argv[1], argv[2], argv[3], argv[4], argv[5], tmp)
-    try:
-        t.run()
-    except Failure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        print("notifier log (tail):\n%s" % t.n.tail(), file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("cli_test: all passed")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.main(sys.argv, 5, __doc__,
+                          lambda args, tmp: Test(*args, tmp), "cli_test"))

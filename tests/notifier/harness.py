@@ -15,9 +15,12 @@ import json
 import os
 import re
 import select
+import shutil
 import signal
 import sqlite3
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 
@@ -288,3 +291,26 @@ class Sender:
             except subprocess.TimeoutExpired:
                 os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+
+def main(argv, nargs, doc, make_test, name):
+    """The scripts' main: make_test(args, tmp) builds a test object with
+    run() and a Notifier n; its temporary directory is removed after.
+    Returns the exit status: 0 passed, 1 failed, 2 usage."""
+    if len(argv) != nargs + 1:
+        print(doc.split("\n\n")[1], file=sys.stderr)
+        return 2
+    tmp = tempfile.mkdtemp(prefix="bw-%s-" % name)
+    t = None
+    try:
+        t = make_test(argv[1:], tmp)
+        t.run()
+    except Failure as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        if t is not None:
+            print("notifier log (tail):\n%s" % t.n.tail(), file=sys.stderr)
+        return 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%s: all passed" % name)
+    return 0

@@ -33,13 +33,12 @@ only; run it with /usr/bin/python3.
 """
 import json
 import os
-import shutil
 import signal
 import stat
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
 from harness import (Failure, Notifier, Sender, check, incident,  # noqa
                      keygen, run)
 
@@ -343,23 +342,6 @@ class Test:
             self.n.kill()
 
 
-def main(argv):
-    if len(argv) != 4:
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
-    tmp = tempfile.mkdtemp(prefix="bw-notifier-test-")
-    t = Test(argv[1], argv[2], argv[3], tmp)
-    try:
-        t.run()
-    except Failure as e:
-        print("FAIL: %s" % e, file=sys.stderr)
-        print("notifier log (tail):\n%s" % t.n.tail(), file=sys.stderr)
-        return 1
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print("notifier_test: all passed")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(harness.main(sys.argv, 3, __doc__,
+                          lambda args, tmp: Test(*args, tmp), "notifier_test"))
