@@ -310,13 +310,14 @@ static void answer(struct control *c, struct client *cl, const char *line,
 /* A request line over max_request: say so, then close. */
 static void too_long(struct control *c, struct client *cl)
 {
-	char msg[120];
+	char msg[120], *text;
 	size_t tlen;
 
 	c->st.too_long++;
 	snprintf(msg, sizeof(msg), "request line over %zu bytes",
 		 c->max_request);
-	queue_out(cl, error_line("too_large", msg, &tlen), tlen);
+	text = error_line("too_large", msg, &tlen);
+	queue_out(cl, text, tlen);
 	cl->close_after = true;
 	bw_buf_reset(&cl->in);
 }

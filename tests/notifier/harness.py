@@ -38,10 +38,17 @@ def check(cond, msg):
         raise Failure(msg)
 
 
+# What a sanitizer says when it finds something (ASan, LSan, UBSan).
+SANITIZER = re.compile(r"Sanitizer|runtime error:")
+
+
 def run(argv, env=None, timeout=30):
-    """Run argv; returns (exit status, stdout, stderr)."""
+    """Run argv; returns (exit status, stdout, stderr). A sanitizer's
+    report in its stderr fails the test, whatever the exit status."""
     p = subprocess.run(argv, capture_output=True, text=True, env=env,
                        timeout=timeout)
+    check(not SANITIZER.search(p.stderr),
+          "%s: sanitizer report:\n%s" % (" ".join(argv), p.stderr))
     return p.returncode, p.stdout, p.stderr
 
 
@@ -305,6 +312,9 @@ def main(argv, nargs, doc, make_test, name):
     try:
         t = make_test(argv[1:], tmp)
         t.run()
+        bad = [x for x in t.n.log() if SANITIZER.search(x)]
+        check(not bad, "sanitizer report from the notifier:\n%s" %
+              "\n".join(bad))
     except Failure as e:
         print("FAIL: %s" % e, file=sys.stderr)
         if t is not None:
