@@ -20,6 +20,8 @@ struct delivery {
 	delivery_event_fn on_event;
 	void *arg;
 	bool kick;          /* something was spooled: run the sender now */
+	bool failed;        /* the sender failed in delivery_put: fail_err */
+	struct bw_error fail_err;
 	uint64_t freed;     /* the spool's acked + quarantined + missing when
 			       it last refused a held revision */
 	int64_t retry_at;   /* offer the held revisions again by then */
@@ -209,6 +211,13 @@ void delivery_put(struct delivery *d, const struct bw_incident *inc)
 		if (rc == 2)
 			lose(d, inc->id, inc->revision, err.msg);
 		free(json);
+		/* Send it now: while a backlog of lines makes many revisions,
+		 * the notifier commits one while the next is being spooled. */
+		if (rc == 0 && !d->failed &&
+		    sender_process(d->sender, bw_mono_us(), &d->fail_err) < 0)
+			d->failed = true;
+		else
+			d->kick = false;
 		return;
 	}
 	if (rc < 0)
@@ -228,7 +237,7 @@ int64_t delivery_next_deadline(const struct delivery *d, int64_t now)
 {
 	int64_t t = sender_next_deadline(d->sender, now);
 
-	if (d->kick)
+	if (d->kick || d->failed)
 		return now;
 	if (held_count(d->held) > 0 && d->retry_at < t)
 		t = d->retry_at;
@@ -237,6 +246,10 @@ int64_t delivery_next_deadline(const struct delivery *d, int64_t now)
 
 int delivery_process(struct delivery *d, int64_t now, struct bw_error *err)
 {
+	if (d->failed) {
+		*err = d->fail_err;
+		return -1;
+	}
 	d->kick = false;
 	if (sender_process(d->sender, now, err) < 0)
 		return -1;

@@ -109,9 +109,11 @@ struct delivery *delivery_new(const struct delivery_params *p,
 void delivery_destroy(struct delivery **d);
 
 /* Put one revision (inc is borrowed): into the spool, durably, before this
- * returns, or else held in memory (see the top). Never fails: what goes
- * wrong is reported through on_event and counted. Call
- * delivery_process() soon after (delivery_next_deadline() says "now"). */
+ * returns, then let the sender send what it can (so sending keeps pace
+ * with a backlog of lines), or else hold it in memory (see the top). Never
+ * fails: what goes wrong is reported through on_event and counted, and a
+ * failure of the sender's sockets by the next delivery_process(). Call
+ * delivery_process() soon after (delivery_next_deadline() says when). */
 void delivery_put(struct delivery *d, const struct bw_incident *inc);
 
 /* The fd to poll for POLLIN (the sender's; owned by the sender). */

@@ -39,6 +39,9 @@
 /* wait after a spool read failed for a passing reason (EMFILE) */
 #define RETRY_SPOOL_US (1000 * INT64_C(1000))
 #define MAX_US (3600 * INT64_C(1000000)) /* any interval parameter */
+/* the first reconnection after a failed handshake, unless reconnect_max is
+ * shorter */
+#define RETRY_HANDSHAKE_US (1000 * INT64_C(1000))
 
 struct flight {
 	uint64_t seq;
@@ -59,6 +62,11 @@ struct sender {
 	int64_t ack_timeout_us, max_backoff_us, heartbeat_us;
 	sender_event_fn on_event;
 	void *arg;
+
+	char *endpoint;    /* as given to zmq_connect */
+	int64_t retry_first_us, retry_max_us;
+	int64_t retry_at;  /* connect again then (0: not needed) */
+	int64_t retry_us;  /* the wait before the next such reconnection */
 
 	struct flight *fl; /* in sequence order */
 	size_t n_fl;
@@ -108,6 +116,11 @@ static int setup_dealer(struct sender *s, const struct sender_params *p,
 	if (hb_timeout > MAX_US || rmin > MAX_US || rmax > MAX_US)
 		return bw_error_set(err, NULL, 0,
 		                    "sender: an interval is over an hour");
+	s->retry_max_us = rmax;
+	s->retry_first_us = RETRY_HANDSHAKE_US < rmax ? RETRY_HANDSHAKE_US
+	                                              : rmax;
+	if (s->retry_first_us < rmin)
+		s->retry_first_us = rmin;
 	if (zmq_setsockopt(s->dealer, ZMQ_CURVE_SERVERKEY, p->server_key,
 	                   BW_KEY_LEN) != 0 ||
 	    zmq_setsockopt(s->dealer, ZMQ_CURVE_PUBLICKEY,
@@ -223,6 +236,7 @@ struct sender *sender_new(const struct sender_params *p, struct bw_error *err)
 	}
 	if (watch_fd(s, s->dealer, err) < 0 || watch_fd(s, s->monitor, err) < 0)
 		goto fail;
+	s->endpoint = xstrdup(p->endpoint);
 	if (zmq_connect(s->dealer, p->endpoint) != 0) {
 		bw_error_set(err, NULL, 0, "sender: connect to %s: %s",
 		             p->endpoint, zmq_strerror(errno));
@@ -255,6 +269,7 @@ void sender_destroy(struct sender **sp)
 	for (i = 0; i < s->n_fl; i++)
 		free(s->fl[i].id);
 	free(s->fl);
+	free(s->endpoint);
 	free(s);
 	*sp = NULL;
 }
@@ -529,6 +544,8 @@ static void on_connected(struct sender *s, int64_t now, const char *ep)
 
 	s->st.connected = true;
 	s->st.connects++;
+	s->retry_at = 0;
+	s->retry_us = 0;
 	/* What was in flight on an earlier connection is likely lost:
 	 * send it again now, with the back-off started afresh. */
 	for (i = 0; i < s->n_fl; i++) {
@@ -537,6 +554,38 @@ static void on_connected(struct sender *s, int64_t now, const char *ep)
 	}
 	s->next_hb = now + s->heartbeat_us;
 	emit(s, SENDER_EV_CONNECTED, 0, NULL, 0, 0, ep);
+}
+
+/*
+ * libzmq gives up on a connection whose handshake failed: after a ZAP
+ * refusal or a CURVE error it does not reconnect (measured with 4.3.4), so
+ * an agent refused once would never try again, even after the operator
+ * authorised it. Connect again ourselves, after RETRY_HANDSHAKE_US (or
+ * reconnect_max when shorter, at least reconnect_min), doubling up to
+ * reconnect_max while the handshakes keep failing.
+ */
+static void schedule_retry(struct sender *s, int64_t now)
+{
+	if (s->retry_at != 0)
+		return;
+	if (s->retry_us == 0)
+		s->retry_us = s->retry_first_us;
+	s->retry_at = now + s->retry_us;
+	s->retry_us = s->retry_us < s->retry_max_us / 2 ? s->retry_us * 2
+	                                                : s->retry_max_us;
+}
+
+static int retry_connect(struct sender *s, int64_t now, struct bw_error *err)
+{
+	if (s->retry_at == 0 || now < s->retry_at)
+		return 0;
+	s->retry_at = 0;
+	s->st.retries++;
+	(void)zmq_disconnect(s->dealer, s->endpoint); /* if anything is left */
+	if (zmq_connect(s->dealer, s->endpoint) != 0)
+		return bw_error_set(err, NULL, 0, "sender: connect to %s: %s",
+		                    s->endpoint, zmq_strerror(errno));
+	return 0;
 }
 
 static int drain_monitor(struct sender *s, int64_t now, struct bw_error *err)
@@ -582,11 +631,13 @@ static int drain_monitor(struct sender *s, int64_t now, struct bw_error *err)
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
 			s->st.auth_refused++;
+			schedule_retry(s, now);
 			emit(s, SENDER_EV_AUTH_REFUSED, 0, NULL, 0, value, ep);
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
 			s->st.handshake_failed++;
+			schedule_retry(s, now);
 			emit(s, SENDER_EV_HANDSHAKE_FAILED, 0, NULL, 0, value,
 			     ep);
 			break;
@@ -613,6 +664,8 @@ int sender_process(struct sender *s, int64_t now, struct bw_error *err)
 	/* A send may take the signal of a message that came meanwhile off
 	 * ZMQ_FD: look again until the sockets are empty (a few rounds at
 	 * most; then the deadline says "now"). */
+	if (retry_connect(s, now, err) < 0)
+		return -1;
 	for (round = 0; round < 4; round++) {
 		if (drain_monitor(s, now, err) < 0 || drain_dealer(s, err) < 0)
 			return -1;
@@ -640,7 +693,7 @@ int64_t sender_next_deadline(const struct sender *s, int64_t now)
 	if (s->again)
 		return now;
 	if (!s->st.connected)
-		return d;
+		return s->retry_at != 0 ? s->retry_at : d;
 	if (s->n_fl < s->max_in_flight &&
 	    spool_next(s->spool, s->cursor, &seq))
 		return now;

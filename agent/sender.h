@@ -17,6 +17,11 @@
  * The link survives the notifier going away and coming back: ZeroMQ
  * reconnects (every reconnect_min, backing off to reconnect_max), ZMTP
  * heartbeats notice a dead peer, and the spool keeps everything meanwhile.
+ * After a failed handshake (the notifier refused our key, or a CURVE
+ * error), which ZeroMQ does not retry, the sender connects again itself:
+ * after 1 s (at least reconnect_min, at most reconnect_max), doubling up to
+ * reconnect_max while it keeps failing; so an agent refused before the
+ * operator authorised it gets in without a restart.
  * Nothing is sent while there is no connection (ZMQ_IMMEDIATE), so nothing
  * piles up in ZeroMQ's queues. The sender also sends a HEARTBEAT message
  * every heartbeat interval while connected, telling the notifier how many
@@ -112,6 +117,7 @@ struct sender_stats {
 	uint64_t protocol_errors; /* dropped messages from the notifier */
 	uint64_t heartbeats_sent, heartbeats_received;
 	uint64_t connects, disconnects, auth_refused, handshake_failed;
+	uint64_t retries;     /* reconnections after a failed handshake */
 	uint64_t in_flight;   /* now */
 	bool connected;       /* now */
 };
@@ -130,7 +136,8 @@ void sender_destroy(struct sender **s);
 int sender_fd(const struct sender *s);
 
 /* When sender_process() must run next at the latest (bw_mono_us() time):
- * now when there is something to send at once, INT64_MAX when only the fd
+ * now when there is something to send at once, the time of a reconnection
+ * after a failed handshake, INT64_MAX when only the fd
  * can bring work. */
 int64_t sender_next_deadline(const struct sender *s, int64_t now_us);
 

@@ -584,6 +584,30 @@ START_TEST(unknown_key_refused)
 	ck_assert_uint_eq(st.sent, 0);
 	spool_get_stats(sp, &ss);
 	ck_assert_uint_eq(ss.pending, 2);
+	/* it keeps trying (ZeroMQ alone would not after a refusal) */
+	ck_assert_uint_ge(st.retries, 1);
+	ck_assert_uint_ge(st.auth_refused, 2);
+
+	/* once the operator authorises it, the same sender gets in and
+	 * delivers what it kept */
+	{
+		char *a = auth_line(&agent1_kp, "db1");
+		char *b = auth_line(&stranger_kp, "db3");
+		char *text = xasprintf("%s%s", a, b);
+		struct bw_error err;
+
+		write_auth(text);
+		ck_assert_msg(zap_reload(nt.zap, &err) == 0, "%s", err.msg);
+		free(text);
+		free(a);
+		free(b);
+	}
+	ck_assert(pump(&nt, s, 5000, spool_empty, sp));
+	ck_assert_uint_eq(nt.n_got, 2);
+	ck_assert_str_eq(nt.got[0].user, "db3");
+	sender_get_stats(s, &st);
+	ck_assert_uint_eq(st.connects, 1);
+	ck_assert_uint_eq(st.acked, 2);
 	sender_destroy(&s);
 	spool_destroy(&sp);
 	notifier_stop(&nt);
