@@ -138,15 +138,28 @@ static void lose(struct delivery *d, const char *id, uint32_t revision,
 	emit(d, DELIVERY_EV_LOST, id, revision, 0, 0, why);
 }
 
+/* Hold a revision (json taken) and report it: waiting is how many were
+ * held before it, why the spool's refusal (NULL when it waits behind). */
 static void hold(struct delivery *d, const char *id, uint32_t revision,
-		 char *json, size_t json_len)
+		 char *json, size_t json_len, size_t waiting, const char *why)
 {
+	const struct held_item *old = held_find(d->held, id);
+	struct delivery_event ev = { .kind = DELIVERY_EV_HELD,
+				     .id = id,
+				     .revision = revision,
+				     .code = waiting,
+				     .replaced = old != NULL ? old->revision : 0,
+				     .text = why != NULL ? why : "" };
 	enum held_put_rc rc = held_put(d->held, id, revision, json, json_len);
 
 	if (rc == HELD_ADDED)
 		d->st.held++;
 	else if (rc == HELD_REPLACED)
 		d->st.superseded++;
+	else
+		return; /* an older revision: nothing changed */
+	if (d->on_event != NULL)
+		d->on_event(&ev, d->arg);
 }
 
 /* Offer the held revisions to the spool, oldest first, when it may have
@@ -201,9 +214,7 @@ void delivery_put(struct delivery *d, const struct bw_incident *inc)
 	waiting = held_count(d->held);
 	if (waiting > 0) {
 		/* Behind the held ones, so that they keep their order. */
-		hold(d, inc->id, inc->revision, json, len);
-		emit(d, DELIVERY_EV_HELD, inc->id, inc->revision, 0, waiting,
-		     NULL);
+		hold(d, inc->id, inc->revision, json, len, waiting, NULL);
 		return;
 	}
 	rc = put(d, inc->id, inc->revision, json, len, false, &err);
@@ -224,8 +235,7 @@ void delivery_put(struct delivery *d, const struct bw_incident *inc)
 		d->st.spool_errors++;
 	d->freed = freed_count(d);
 	d->retry_at = bw_mono_us() + RETRY_US;
-	hold(d, inc->id, inc->revision, json, len);
-	emit(d, DELIVERY_EV_HELD, inc->id, inc->revision, 0, 0, err.msg);
+	hold(d, inc->id, inc->revision, json, len, 0, err.msg);
 }
 
 int delivery_fd(const struct delivery *d)

@@ -17,8 +17,9 @@
  * The held revisions are bounded by the caller's limits: once they are
  * reached, delivery_blocked() is true and live mode stops reading its
  * inputs (the log lines wait in their files) until the spool takes the
- * held revisions. Revisions made without new input (containment results,
- * the closing revisions at a stop) are held past the bounds.
+ * held revisions. Revisions of the lines of a read in progress, and those
+ * made without new input (containment results, the closing revisions at a
+ * stop) are held past the bounds.
  *
  * Driven from the agent's poll loop like the sender: poll delivery_fd()
  * for POLLIN, wake by delivery_next_deadline(), and call
@@ -48,7 +49,8 @@ enum delivery_event_kind {
 				code 1 when it had been held) */
 	DELIVERY_EV_HELD,    /* the spool refused a revision (text: why) or
 				others are held before it (code: how many);
-				it is held in memory */
+				it is held in memory (replaced: the revision
+				of the incident it replaces there, or 0) */
 	DELIVERY_EV_DRAINED, /* every held revision is in the spool now
 				(code: how many went in since the first was
 				held) */
@@ -67,6 +69,7 @@ struct delivery_event {
 	uint32_t revision;
 	uint64_t seq;
 	uint64_t code;
+	uint32_t replaced;
 	const char *text; /* "" when there is nothing to say */
 };
 

@@ -149,6 +149,13 @@ static void on_event(const struct delivery_event *ev, void *arg)
 			  ev->code ? " (it was held)" : "");
 		break;
 	case DELIVERY_EV_HELD:
+		if (ev->replaced != 0)
+			log_debug("holding revision %u of %s in memory (replaces "
+				  "revision %u)", ev->revision, ev->id,
+				  ev->replaced);
+		else
+			log_debug("holding revision %u of %s in memory",
+				  ev->revision, ev->id);
 		if (ev->code > 0) /* behind others: the first one was logged */
 			break;
 		if (rl_ok(ld, RL_FULL, &more)) {

@@ -24,6 +24,12 @@ notifier through its spool. What the notifier stored is read from its store
               the log, is stored once
   outage      the notifier down while 200 revisions are made: they wait in
               the spool; when it is back, the spool drains into the store
+  spool_full  a spool of 5 revisions and 10 held in memory with the
+              notifier down: the refusals are logged, a newer revision of a
+              held incident replaces the held one, the inputs pause at the
+              bound; when the notifier is back everything gets through
+              (the superseded revision never does), and a stop's closing
+              revisions too
   unknown_key an agent whose key the notifier does not know is refused
               (the notifier logs its address and key, the agent the
               refusal), nothing is stored, its spool keeps the revisions;
@@ -110,7 +116,7 @@ class Agent:
     """breachwatch-agent in live mode, delivering to a notifier."""
 
     def __init__(self, binary, src, tmp, name, endpoint, notifier_pub,
-                 key, incidents=""):
+                 key, incidents="", notifier=""):
         self.binary, self.tmp, self.name = binary, tmp, name
         self.rules = os.path.join(src, "tests", "e2e", "rules.conf")
         self.log = os.path.join(tmp, name + "-access.log")
@@ -135,9 +141,9 @@ actions = (
 );
 incidents = { %s };
 notifier = { endpoint = "%s"; notifier_key = "%s"; key = "%s";
-             ack_timeout = "2s"; heartbeat = "1s"; };
+             ack_timeout = "2s"; heartbeat = "1s"; %s };
 """ % (name, self.state, self.log, incidents, endpoint, notifier_pub,
-                key))
+                key, notifier))
         self.proc = None
         self.lines = []
         self.lock = threading.Lock()
@@ -282,11 +288,12 @@ class Scenario:
                 time.sleep(0.2)
         raise Failure("the notifier's port %s stayed busy" % endpoint)
 
-    def agent(self, name, incidents=""):
+    def agent(self, name, incidents="", notifier=""):
         a = Agent(self.agent_bin, self.src, self.tmp, name,
                   self.n.endpoint,
                   os.path.join(self.tmp, "notifier.pub"),
-                  os.path.join(self.tmp, name + ".key"), incidents)
+                  os.path.join(self.tmp, name + ".key"), incidents,
+                  notifier)
         self.agents.append(a)
         return a
 
@@ -524,6 +531,63 @@ def sc_unknown_key(sc):
     a.kill()
 
 
+def sc_spool_full(sc):
+    """The spool takes 5 revisions, memory holds 10 more (newest per
+    incident), then the inputs pause; when the notifier comes back every
+    incident gets through, a superseded revision never does, and the
+    closing revisions of a stop arrive too."""
+    n = sc.notifier(["db1"])
+    sc.pin_port()
+    check(n.stop() == 0, "notifier stop")
+    a = sc.agent("db1", incidents='revision_interval = "1s";',
+                 notifier="spool_max_revisions = 5; "
+                 "held_max_revisions = 10;").start()
+    users = ["f%02d" % i for i in range(30)]
+    line = {u: web_line(u, "c%d" % (9000 + i)) for i, u in enumerate(users)}
+    a.append([line[u] for u in users[:8]])
+    a.wait_log(r"spool full: 5 revisions, .*; held in memory until the "
+               r"notifier's acknowledgements make room \(1 held\)")
+    wait_until(lambda: len(a.spooled()) == 5, WAIT, "5 spooled",
+               progress(sc, a))
+    # f06 is held (revision 1); a second line of it makes revision 2 (a
+    # revision interval later), which replaces the held one.
+    a.append([web_line("f06", "c9999")])
+    a.wait_log(r"holding revision 2 of bw-[0-9a-f]+ in memory \(replaces "
+               r"revision 1\)")
+    a.append([line[u] for u in users[8:]])
+    # At the bound (or past it by the lines of the read in progress).
+    m = a.wait_log(r"inputs paused: the spool is full and (\d+) revisions")
+    check(int(m.group(1)) >= 10, "paused at %s held" % m.group(1))
+    spooled_while_paused = a.spooled()
+    time.sleep(0.5)
+    check(a.spooled() == spooled_while_paused and
+          len(a.spool_files()) == 5, "the agent went on while paused")
+    sc.restart_notifier()
+    a.wait_log(r"inputs resumed")
+    a.wait_log(r"every held revision is spooled now", DRAIN)
+
+    def all_in():
+        rows = sc.db("SELECT count(*) FROM incidents")
+        return rows == [(len(users),)] and not a.spool_files()
+    wait_until(all_in, DRAIN, "every incident stored", progress(sc, a))
+    got, rows = sc.stored()
+    check(rows == len(got), "duplicate rows")
+    f06 = sc.db("SELECT incident_id FROM incidents WHERE "
+                "json_extract(actor, '$.user') = 'f06'")[0][0]
+    check((f06, 2) in got and (f06, 1) not in got,
+          "f06: revision 2 stored, the superseded 1 not: %s" %
+          sorted(r for r in got if r[0] == f06))
+    check(got == a.spooled(), "stored and spooled differ")
+    # A stop closes all 30: the closing revisions reach the store.
+    check(a.stop() == 0, "agent stop")
+    closed = sc.db("SELECT count(*) FROM incidents WHERE quiet = 1")
+    check(closed == [(len(users),)], "closed in the store: %s" % closed)
+    a.wait_log(r"spool: refused \d+ times at its bound, 0 I/O errors; "
+               r"(\d+) revisions held in memory \(1 superseded by newer "
+               r"ones, \d+ spooled later\), 0 lost")
+    check(not any("LOST" in l for l in a.log_lines()), "LOST in the log")
+
+
 def report_json(n, iid):
     rc, out, err = n.ctl("report", iid, "--format", "json")
     check(rc == 0, "report %s: %d %s" % (iid, rc, err))
@@ -630,6 +694,7 @@ SCENARIOS = {
     "notifier_kill": sc_notifier_kill,
     "agent_kill": sc_agent_kill,
     "outage": sc_outage,
+    "spool_full": sc_spool_full,
     "unknown_key": sc_unknown_key,
     "hang": sc_hang,
     "report": sc_report,
