@@ -60,8 +60,9 @@ static void usage(FILE *f)
 		"      --replay         read recorded INPUTs instead of following the\n"
 		"                       configured inputs, merged in event-time order\n"
 		"                       INPUT is TYPE:PATH with TYPE nginx, apache, json,\n"
-		"                       sshd or postgres; parser options come from the\n"
-		"                       config's first input of that type\n"
+		"                       sshd, postgres or pcap (a recorded capture);\n"
+		"                       options come from the config's first input of\n"
+		"                       that type\n"
 		"      --revisions      print every incident revision, not only the final one\n"
 		"      --contain        with --replay: run the rules' containment actions too\n"
 		"                       (by default a replay runs none: old logs must not\n"
@@ -272,7 +273,7 @@ static int run_replay(const struct options *o, int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (replay_parse_input(argv[i], &inputs[i]) < 0) {
 			log_warnx("%s: an INPUT is TYPE:PATH with TYPE one of "
-				  "nginx, apache, json, sshd, postgres",
+				  "nginx, apache, json, sshd, postgres, pcap",
 				  argv[i]);
 			free(inputs);
 			return 2;

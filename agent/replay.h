@@ -21,8 +21,12 @@ struct replay_input {
  * Replay inputs (each TYPE:PATH, parser options from the config's first
  * input of that type) through p, merging events in time order, then flush
  * p so every incident gets its final revision. Malformed lines are counted
- * and reported (rate-limited) with file:line. Returns 0, or -1 when an input
- * cannot be opened or read (err says which); events already fed stay fed.
+ * and reported (rate-limited) with file:line. A `pcap` input is a recorded
+ * capture (netsrc.h; its counts: lines are packets, rejected the malformed
+ * ones, ignored those of no interest, truncated those cut by the snapshot
+ * length); one that ends mid-record is reported and read up to there.
+ * Returns 0, or -1 when an input cannot be opened or read (err says
+ * which); events already fed stay fed.
  */
 int replay_run(const struct agentconf *conf, struct pipeline *p,
 	       struct replay_input *inputs, size_t n, struct bw_error *err) BW_WUR;
@@ -40,7 +44,7 @@ int replay_run_service(const struct agentconf *conf, struct pipeline *p,
 		       struct bw_error *err) BW_WUR;
 
 /* Split arg "TYPE:PATH" in place into out. Returns -1 when there is no
- * known TYPE before a ':'. */
+ * known TYPE (a parser's, or "pcap") before a ':'. */
 int replay_parse_input(char *arg, struct replay_input *out) BW_WUR;
 
 #endif

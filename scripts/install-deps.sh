@@ -9,13 +9,13 @@ set -euo pipefail
 # Build: compiler, CMake, and the libraries of ARCHITECTURE.md.
 build_pkgs=(gcc make cmake pkg-config libc6-dev
 	libconfig-dev libjansson-dev libpcre2-dev libhyperscan-dev
-	libzmq3-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev)
+	libzmq3-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev libpcap-dev)
 # Tests: Check for unit tests, Debian's python3 (stdlib only) for the replay
 # runner, bzip2 for a compressed corpus log.
 test_pkgs=(check python3 bzip2)
 # Re-recording replay inputs with real servers and clients.
 record_pkgs=(nginx-light curl hydra openssh-server openssh-client sshpass
-	postgresql postgresql-client faketime rsyslog apache2-utils)
+	postgresql postgresql-client faketime rsyslog apache2-utils tcpdump nmap dnsutils tshark)
 
 pkgs=("${build_pkgs[@]}" "${test_pkgs[@]}")
 if [ "${1:-}" = "--record" ]; then
