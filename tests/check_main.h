@@ -3,7 +3,8 @@
  *
  * A test program defines bw_test_suite(); bw_check_test() in
  * tests/CMakeLists.txt links check_main.c, which runs that suite (forking
- * per test, so a crash fails one test) and exits non-zero on any failure.
+ * per test, so a crash fails one test, with a default of 60 s per test)
+ * and exits non-zero on any failure.
  */
 #ifndef BW_CHECK_MAIN_H
 #define BW_CHECK_MAIN_H
