@@ -13,6 +13,7 @@
 #include "../common/cfg.h"
 #include "../common/xmalloc.h"
 #include "contain_action.h"
+#include "netsrc.h"
 #include "parser.h"
 #include "delivery.h"
 #include "spool.h"
@@ -69,6 +70,29 @@ static int load_agent(struct agentconf *c, const config_setting_t *grp,
 	return 0;
 }
 
+/* A `pcap` input (a live interface, docs/capture.md): 0 when in is not
+ * one, 1 when it is and its options are good (ci filled: path is the
+ * interface), -1 with err (ci->type NULL) when they are not. */
+static int load_pcap_input(struct agentconf_input *ci,
+			   const config_setting_t *in, struct bw_error *err)
+{
+	const char *type = NULL;
+
+	if (bw_cfg_string(in, "type", true, &type, err) < 0)
+		return -1;
+	if (strcmp(type, "pcap") != 0)
+		return 0;
+	if (netsrc_config(in, NULL, NULL, err) < 0 ||
+	    bw_cfg_string(in, "interface", true, &ci->path, err) < 0) {
+		ci->type = NULL;
+		return -1;
+	}
+	ci->type = type;
+	ci->opts = in;
+	ci->start_at_end = 1;
+	return 1;
+}
+
 static int load_inputs(struct agentconf *c, const config_setting_t *list,
 		       struct bw_error *err)
 {
@@ -89,6 +113,12 @@ static int load_inputs(struct agentconf *c, const config_setting_t *list,
 		if (!config_setting_is_group(in))
 			return bw_cfg_error(err, in,
 					    "inputs[%d]: must be a group", i);
+		if (load_pcap_input(ci, in, err) != 0) {
+			if (ci->type == NULL)
+				return -1;
+			c->n_inputs++;
+			continue;
+		}
 		if (bw_cfg_string(in, "type", true, &ci->type, err) < 0 ||
 		    bw_cfg_string(in, "path", true, &ci->path, err) < 0 ||
 		    bw_cfg_string(in, "start", false, &start, err) < 0)
@@ -96,7 +126,8 @@ static int load_inputs(struct agentconf *c, const config_setting_t *list,
 		if (!parser_type_known(ci->type))
 			return bw_cfg_error(err, in,
 					    "inputs[%d]: unknown type \"%s\" "
-					    "(nginx, apache, json, sshd, postgres)",
+					    "(nginx, apache, json, sshd, postgres, "
+					    "pcap)",
 					    i, ci->type);
 		ci->start_at_end = 1;
 		if (start != NULL) {

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "../../agent/capture.h"
+#include "../../agent/config.h"
+#include "../../agent/netsrc.h"
 #include "check_main.h"
 #include "pktgen.h"
 
@@ -298,6 +300,76 @@ START_TEST(live_errors)
 }
 END_TEST
 
+static struct agentconf *load_conf(const char *text, struct bw_error *err)
+{
+	char path[] = "/tmp/bwcap-conf-XXXXXX";
+	int fd = mkstemp(path);
+	struct agentconf *c;
+
+	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	c = agentconf_load(path, err);
+	unlink(path);
+	return c;
+}
+
+/* A `pcap` input of the agent config: its options, and refusals at
+ * file:line. */
+START_TEST(config_input)
+{
+	struct agentconf *c;
+	struct bw_error err;
+	struct capture_options co;
+	struct netsrc_options no;
+
+	c = load_conf("inputs = ( { type = \"nginx\"; path = \"a.log\"; },\n"
+		      "  { type = \"pcap\"; interface = \"lo\";\n"
+		      "    filter = \"tcp port 80\"; snaplen = 1500;\n"
+		      "    buffer_size = 4194304; promisc = true;\n"
+		      "    max_flows = 5000; tcp_timeout = \"2m\";\n"
+		      "    udp_timeout = 30; } );\n",
+		      &err);
+	ck_assert_msg(c != NULL, "%s", err.msg);
+	ck_assert_uint_eq(c->n_inputs, 2);
+	ck_assert_str_eq(c->inputs[1].type, "pcap");
+	ck_assert_str_eq(c->inputs[1].path, "lo");
+	ck_assert_ptr_eq(agentconf_input_by_type(c, "pcap"), &c->inputs[1]);
+	ck_assert_int_eq(netsrc_config(c->inputs[1].opts, &co, &no, &err), 0);
+	ck_assert_str_eq(co.interface, "lo");
+	ck_assert_str_eq(co.filter, "tcp port 80");
+	ck_assert_str_eq(no.filter, "tcp port 80");
+	ck_assert_int_eq(co.snaplen, 1500);
+	ck_assert_int_eq(co.buffer_size, 4194304);
+	ck_assert(co.promisc);
+	ck_assert_uint_eq(no.flow.max_flows, 5000);
+	ck_assert_int_eq(no.flow.tcp_timeout_us, 120 * 1000000LL);
+	ck_assert_int_eq(no.flow.udp_timeout_us, 30 * 1000000LL);
+	agentconf_destroy(&c);
+	/* defaults: promiscuous off, no filter */
+	ck_assert_int_eq(netsrc_config(NULL, &co, &no, &err), 0);
+	ck_assert(!co.promisc);
+	ck_assert_ptr_null(co.filter);
+	ck_assert_uint_eq(no.flow.max_flows, FLOW_LIMITS_DEFAULT.max_flows);
+
+	ck_assert_ptr_null(load_conf("inputs = ( { type = \"pcap\"; } );", &err));
+	ck_assert_msg(strstr(err.msg, "interface") != NULL, "%s", err.msg);
+	ck_assert_ptr_null(load_conf("inputs = (\n { type = \"pcap\";\n"
+				     " interface = \"lo\"; snaplen = 10; } );",
+				     &err));
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_msg(strstr(err.msg, "snaplen") != NULL, "%s", err.msg);
+	ck_assert_ptr_null(load_conf("inputs = ( { type = \"pcap\"; "
+				     "interface = \"lo\"; colour = 1; } );",
+				     &err));
+	ck_assert_msg(strstr(err.msg, "unknown setting \"colour\"") != NULL,
+		      "%s", err.msg);
+	ck_assert_ptr_null(load_conf("inputs = ( { type = \"pcap\"; "
+				     "interface = \"lo\"; max_flows = 2; } );",
+				     &err));
+	ck_assert_msg(strstr(err.msg, "max_flows") != NULL, "%s", err.msg);
+}
+END_TEST
+
 Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("capture");
@@ -314,6 +386,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, file_filter);
 	tcase_add_test(tc, live_loopback);
 	tcase_add_test(tc, live_errors);
+	tcase_add_test(tc, config_input);
 	suite_add_tcase(s, tc);
 	return s;
 }
