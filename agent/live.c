@@ -25,6 +25,10 @@
  * revisions held in memory reach their bound, the inputs are not read;
  * while any revision is held, read positions are not saved, so that after
  * a crash the lines behind the held revisions are read again.
+ *
+ * Network inputs (`pcap`, live_net.h) are read in the same loop: one
+ * descriptor for all captures, their events fed like lines', their idle
+ * flows ended by the idle clock, their flows ended at a stop.
  */
 #include "live.h"
 
@@ -45,6 +49,7 @@
 #include "config.h"
 #include "contain.h"
 #include "live_delivery.h"
+#include "live_net.h"
 #include "output.h"
 #include "pipeline.h"
 #include "source.h"
@@ -73,6 +78,7 @@ struct live {
 	struct bw_event ev;
 	int64_t clock_us;   /* the latest event time seen; 0: none yet */
 	int64_t clock_mono; /* monotonic time when it was seen */
+	struct live_net *net; /* the pcap inputs */
 	struct live_delivery *ld; /* NULL without a notifier group */
 	struct delivery *delivery; /* ld's */
 };
@@ -109,6 +115,15 @@ static void on_revision(const struct bw_incident *inc, void *arg)
 	}
 	output_incident(stdout, inc, OUTPUT_JSON);
 	fflush(stdout);
+}
+
+/* An event of a network input. */
+static void on_net_event(void *arg, const struct bw_event *ev)
+{
+	struct live *lv = arg;
+
+	lv->ev = *ev;
+	feed(lv);
 }
 
 static void on_line(void *arg, size_t idx, const struct lines_line *ln)
@@ -198,8 +213,10 @@ static int setup_inputs(struct live *lv, struct bw_error *err)
 	for (size_t i = 0; i < c->n_inputs; i++) {
 		const struct agentconf_input *ci = &c->inputs[i];
 
-		if (source_init(&lv->inputs[i].src, ci->type, ci->path, ci->opts,
-				err) < 0)
+		if (live_net_is_input(ci))
+			continue; /* below */
+		if (source_init(&lv->inputs[lv->n_inputs].src, ci->type,
+				ci->path, ci->opts, err) < 0)
 			goto out;
 		lv->n_inputs++;
 		if (tail_add(lv->tail, ci->path,
@@ -208,6 +225,9 @@ static int setup_inputs(struct live *lv, struct bw_error *err)
 			     lv, err) < 0)
 			goto out;
 	}
+	lv->net = live_net_open(c, err);
+	if (lv->net == NULL)
+		goto out;
 	rc = 0;
 out:
 	free(checkpoint);
@@ -330,7 +350,7 @@ static int wait_ms(const struct live *lv, int max_ms)
 /* pfd[0] and pfd[1] as given, pfd[2] the delivery's (-1 without one),
  * then containment's descriptors; *pfd grows as needed. Returns the
  * number of entries. */
-#define PFD_FIXED 3
+#define PFD_FIXED 4
 static size_t build_pollfds(const struct live *lv, struct pollfd **pfd,
 			    size_t *cap, int fd0, int fd1)
 {
@@ -344,6 +364,10 @@ static size_t build_pollfds(const struct live *lv, struct pollfd **pfd,
 	(*pfd)[0] = (struct pollfd){ .fd = fd0, .events = POLLIN };
 	(*pfd)[1] = (struct pollfd){ .fd = fd1, .events = POLLIN };
 	(*pfd)[2] = (struct pollfd){ .fd = dfd, .events = POLLIN };
+	(*pfd)[3] = (struct pollfd){ .fd = fd0 >= 0 && lv->net != NULL
+						  ? live_net_fd(lv->net)
+						  : -1,
+				     .events = POLLIN };
 	return PFD_FIXED + contain_pollfds(lv->contain, *pfd + PFD_FIXED,
 					   want - PFD_FIXED);
 }
@@ -413,6 +437,8 @@ static int loop(struct live *lv, int sfd)
 		more = tail_process(lv->tail, &err);
 		if (more < 0)
 			goto fail;
+		if (live_net_process(lv->net, on_net_event, lv))
+			more = 1;
 		/* What those lines made goes out now. */
 		if (service_delivery(lv, 0, &err) < 0)
 			goto fail;
@@ -431,6 +457,8 @@ static int loop(struct live *lv, int sfd)
 		 * so it moves the pipeline on only when every input is read to
 		 * its end; meanwhile the events' own times move it. */
 		if (clock_due && !more) {
+			live_net_tick(lv->net, idle_clock(lv, mono), on_net_event,
+				      lv);
 			pipeline_tick(lv->pipeline, idle_clock(lv, mono));
 			clock_due = false;
 		}
@@ -586,10 +614,12 @@ int live_run(const char *config_path, const char *const *rule_paths,
 	status = loop(&lv, sfd);
 	ran = true;
 
-	/* Statements still held, then every incident's last revision. */
+	/* Statements still held, flows still open, then every incident's
+	 * last revision. */
 	for (size_t i = 0; i < lv.n_inputs; i++)
 		if (source_flush(&lv.inputs[i].src, &lv.ev) == 1)
 			feed(&lv);
+	live_net_finish(lv.net, on_net_event, &lv);
 	pipeline_flush(lv.pipeline);
 	drain_containment(&lv, sfd);
 	drain_delivery(&lv, sfd);
@@ -605,6 +635,9 @@ out:
 	if (ran && lv.ld != NULL)
 		live_delivery_summary(lv.ld);
 	free(lv.inputs);
+	if (ran && lv.net != NULL)
+		live_net_log_summary(lv.net);
+	live_net_destroy(&lv.net);
 	tail_destroy(&lv.tail);
 	contain_destroy(&lv.contain); /* before the aggregator it reports to */
 	pipeline_destroy(&lv.pipeline); /* may emit nothing more */

@@ -11,8 +11,9 @@ build_pkgs=(gcc make cmake pkg-config libc6-dev
 	libconfig-dev libjansson-dev libpcre2-dev libhyperscan-dev
 	libzmq3-dev libsodium-dev libsqlite3-dev libcurl4-openssl-dev libpcap-dev)
 # Tests: Check for unit tests, Debian's python3 (stdlib only) for the replay
-# runner, bzip2 for a compressed corpus log.
-test_pkgs=(check python3 bzip2)
+# runner, bzip2 for a compressed corpus log, nginx and curl for the live
+# capture test.
+test_pkgs=(check python3 bzip2 nginx-light curl)
 # Re-recording replay inputs with real servers and clients.
 record_pkgs=(nginx-light curl hydra openssh-server openssh-client sshpass
 	postgresql postgresql-client faketime rsyslog apache2-utils tcpdump nmap dnsutils tshark)
