@@ -10,7 +10,8 @@
  * `auth` event; DNS queries and answers are `dns`, a TLS ClientHello a
  * `tls` event with its SNI, an SSH banner a `flow` event. Cleartext that
  * leaves a host (HTTP response bodies, and both directions of flows of no
- * known protocol) is scanned, within a budget per flow, for e-mail
+ * known protocol, and HTTP request bodies) is scanned, within a budget per
+ * flow, for e-mail
  * addresses and Luhn-valid payment card numbers (app_pii.c).
  *
  * Extractors read bytes as they come, keep bounded state per flow, and

@@ -12,7 +12,8 @@
  * Referer, the Basic-auth user as principal, status, request bytes and
  * response body bytes, and the time between request and response.
  *
- * Bodies are counted, not kept; response bodies go through the PII scan.
+ * Bodies are counted, not kept; they go through the PII scan (response
+ * bodies: what a client took; request bodies: what a client uploaded).
  * A direction whose header block is malformed or hit by a capture gap is
  * given up (counted); a gap inside a body only shortens it. Upgrades (101)
  * and CONNECT tunnels end the reading of the flow.
@@ -565,8 +566,7 @@ static void body_bytes(struct app_ctx *c, struct app_flow *af,
 	h->d[dir].body += n;
 	if (dir == FLOW_C2S && h->cur_open)
 		h->cur.bytes += n;
-	if (dir == FLOW_S2C)
-		app_pii_scan(c, af, f, dir, p, n, pk);
+	app_pii_scan(c, af, f, dir, p, n, pk);
 }
 
 static void stream(struct app_ctx *c, struct app_flow *af,
@@ -582,8 +582,7 @@ static void stream(struct app_ctx *c, struct app_flow *af,
 		     len <= d->remain)) {
 			d->remain -= d->s == H_UNTIL_CLOSE ? 0 : len;
 			d->body += len;
-			if (dir == FLOW_S2C)
-				app_pii_scan(c, af, f, dir, NULL, len, pk);
+			app_pii_scan(c, af, f, dir, NULL, len, pk);
 			if (d->remain == 0 && d->s == H_BODY)
 				message_done(c, h, af, f, dir, pk);
 			else if (d->remain == 0 && d->s == H_CHUNK_DATA)

@@ -476,7 +476,7 @@ void netsrc_log_summary(struct netsrc *ns, const char *name)
 }
 
 static const char *const pcap_keys[] = {
-	"type",	       "path",	      "interface",   "filter",
+	"type",	       "interface",   "filter",
 	"snaplen",     "buffer_size", "promisc",     "max_flows",
 	"tcp_timeout", "udp_timeout", NULL,
 };

@@ -243,6 +243,30 @@ START_TEST(http_pii)
 }
 END_TEST
 
+/* An HTTP upload's body is scanned too: the client is the sender. */
+START_TEST(http_upload_pii)
+{
+	struct pg_file pf;
+	struct pg_tcp_session t;
+	char *out;
+	const char *req = "POST /collect HTTP/1.1\r\nHost: drop.example\r\n"
+			  "Content-Length: 44\r\n\r\n";
+
+	pg_file_open(&pf, "post.pcap", 1, false, false);
+	pg_tcp_open(&t, &pf, pg_ep("10.1.0.1", 40012),
+		    pg_ep("198.51.100.8", 80));
+	pg_tcp_send(&t, true, req, strlen(req));
+	pg_tcp_send(&t, true, "a@example.com,b@example.com,c@example.com\n\n\n", 44);
+	pg_tcp_send(&t, false, "HTTP/1.1 204 No Content\r\n\r\n", 27);
+	pg_tcp_close(&t);
+	out = events_of(&pf);
+	HAS(out, "kind=http", "action=POST", "status=204", "bytes_in=110");
+	HAS(out, "src_ip=10.1.0.1", "dst_ip=198.51.100.8", "action=pii",
+	    "resource=email", "bytes_out=3", "detail=http");
+	free(out);
+}
+END_TEST
+
 /* Cleartext of no known protocol is scanned both ways. */
 START_TEST(other_pii)
 {
@@ -523,6 +547,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, http_gaps);
 	tcase_add_test(tc, http_pii);
 	tcase_add_test(tc, other_pii);
+	tcase_add_test(tc, http_upload_pii);
 	tcase_add_test(tc, dns);
 	tcase_add_test(tc, tls_sni);
 	tcase_add_test(tc, postgres);

@@ -363,6 +363,12 @@ START_TEST(config_input)
 				     &err));
 	ck_assert_msg(strstr(err.msg, "unknown setting \"colour\"") != NULL,
 		      "%s", err.msg);
+	/* a live capture has no path: a recorded file is --replay's */
+	ck_assert_ptr_null(load_conf("inputs = ( { type = \"pcap\"; "
+				     "interface = \"lo\"; path = \"x.pcap\"; } );",
+				     &err));
+	ck_assert_msg(strstr(err.msg, "unknown setting \"path\"") != NULL,
+		      "%s", err.msg);
 	ck_assert_ptr_null(load_conf("inputs = ( { type = \"pcap\"; "
 				     "interface = \"lo\"; max_flows = 2; } );",
 				     &err));

@@ -9,7 +9,9 @@
 #   - a file that ends mid-record (or that libpcap stops reading): exit 0,
 #     its packets up to there, and a warning "... the rest of the file is
 #     not read".
-# It prints one line per file and a closing "N passed, N failed".
+# The compiled rules are kept in a temporary state directory, so only the
+# first run compiles them. It prints one line per file and a closing
+# "N passed, N failed".
 #
 #   run_pcap_corpus.sh AGENT RULES_DIR CONFIG CORPUS_DIR
 set -uo pipefail
@@ -37,7 +39,8 @@ while IFS= read -r -d '' f; do
 	fi
 	want=$(awk -F'|' '{ gsub(/ /, "", $4); split($4, a, "/"); print a[1] }' <<<"$row")
 	link=$(awk -F'|' '{ sub(/^ +/, "", $5); split($5, a, " "); print a[1] }' <<<"$row")
-	timeout 300 "$agent" --replay --config "$conf" --rules "$rules" "pcap:$f" \
+	timeout 300 "$agent" --replay --config "$conf" --rules "$rules" \
+		--state-dir "$tmp" "pcap:$f" \
 		>"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	got=$(sed -nE "s|.*: pcap:$f: ([0-9]+) packets .*|\1|p" "$tmp/err" | head -n 1)
