@@ -34,6 +34,8 @@ struct qslot {
 struct nflow {
 	struct stream s[2];
 	struct app_flow *app;
+	uint64_t reported[2]; /* IP bytes each way in progress events so far */
+	int64_t reported_ts;  /* time of the last report (or the open) */
 };
 
 struct netsrc {
@@ -153,6 +155,7 @@ static void on_open(void *arg, struct flow *f, int64_t ts_us)
 	struct bw_event ev;
 
 	nf->app = app_flow_new();
+	nf->reported_ts = ts_us;
 	f->user = nf;
 	flow_event(ns, f, "open", ts_us, &ev);
 	if (f->proto == DP_TCP && !f->syn)
@@ -212,8 +215,9 @@ static void on_end(void *arg, struct flow *f, enum flow_end why,
 	ev.detail = (struct bw_str){ proto, (uint32_t)strlen(proto) };
 	ev.outcome = (struct bw_str){ o, (uint32_t)strlen(o) };
 	ev.text = (struct bw_str){ end, (uint32_t)strlen(end) };
-	ev.bytes_in = (int64_t)f->dir[FLOW_C2S].bytes;
-	ev.bytes_out = (int64_t)f->dir[FLOW_S2C].bytes;
+	/* what no progress event has reported (the totals are in raw) */
+	ev.bytes_in = (int64_t)(f->dir[FLOW_C2S].bytes - nf->reported[0]);
+	ev.bytes_out = (int64_t)(f->dir[FLOW_S2C].bytes - nf->reported[1]);
 	ev.duration_us = f->last_ts - f->first_ts;
 	ev.raw = app_raw(&ns->app, f,
 			 "%s %s close (%s) %s: %llu pkts %llu bytes out, "
@@ -292,6 +296,39 @@ void netsrc_destroy(struct netsrc **nsp)
 	*nsp = NULL;
 }
 
+/* A progress event for a long flow: when a direction has report_bytes
+ * unreported, or report_us have passed since the last report with bytes
+ * unreported. */
+static void progress(struct netsrc *ns, struct flow *f, struct nflow *nf)
+{
+	uint64_t in = f->dir[FLOW_C2S].bytes - nf->reported[0];
+	uint64_t out = f->dir[FLOW_S2C].bytes - nf->reported[1];
+	struct bw_event ev;
+
+	if (in < ns->opt.report_bytes && out < ns->opt.report_bytes &&
+	    (f->last_ts - nf->reported_ts < ns->opt.report_us ||
+	     in + out == 0))
+		return;
+	flow_event(ns, f, "progress", ns->pk.ts_us, &ev);
+	ev.detail = (struct bw_str){
+		app_proto_name(app_flow_proto(nf->app)),
+		(uint32_t)strlen(app_proto_name(app_flow_proto(nf->app)))
+	};
+	ev.bytes_in = (int64_t)in;
+	ev.bytes_out = (int64_t)out;
+	ev.duration_us = f->last_ts - f->first_ts;
+	ev.raw = app_raw(&ns->app, f,
+			 "%s %s running: %llu bytes out, %llu bytes back since "
+			 "the last report",
+			 transport(f->proto),
+			 app_proto_name(app_flow_proto(nf->app)),
+			 (unsigned long long)in, (unsigned long long)out);
+	nf->reported[0] = f->dir[FLOW_C2S].bytes;
+	nf->reported[1] = f->dir[FLOW_S2C].bytes;
+	nf->reported_ts = f->last_ts;
+	on_event(ns, &ev);
+}
+
 /* One packet through the decoder, the flow table and the extractors. */
 static void packet(struct netsrc *ns, const struct capture_packet *cp)
 {
@@ -329,6 +366,8 @@ static void packet(struct netsrc *ns, const struct capture_packet *cp)
 		app_datagram(&ns->app, nf->app, f, dir, dp.payload,
 			     dp.payload_len, &ns->pk);
 	}
+	if (f->user != NULL)
+		progress(ns, f, f->user);
 	flow_settle(ns->flows, f, cp->ts_us);
 }
 

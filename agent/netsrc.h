@@ -5,9 +5,12 @@
  * (flow.h), TCP reassembly (stream.h) and the protocol extractors (app.h)
  * into one pull source shaped like a log input: netsrc_next() hands out
  * the next event, reading packets as needed. Besides the extractors'
- * events it makes a `flow` event when a flow opens (action "open") and
- * when it ends (action "close", with bytes and packets each way); see
- * docs/capture.md for every field.
+ * events it makes `flow` events: when a flow opens (action "open"), while
+ * a long one runs (action "progress", every report_bytes in a direction or
+ * report_us of activity) and when it ends (action "close"). The bytes_in
+ * and bytes_out of a flow's progress and close events are the IP bytes
+ * since its previous report, so they add up to the flow's total (a rule
+ * that sums them counts every byte once, in time); see docs/capture.md.
  *
  * Events come out in the order they were made, which is packet order:
  * event time is the time of the packet that completed them (a flow that
@@ -33,6 +36,10 @@ struct netsrc_options {
 	struct flow_limits flow;
 	struct stream_limits stream;
 	struct app_limits app;
+	uint64_t report_bytes; /* progress event after this many unreported
+				  bytes in a direction; default 64 MB */
+	int64_t report_us;     /* or after this long since the last report,
+				  event time; default 5 min */
 };
 
 #define NETSRC_OPTIONS_DEFAULT                                             \
@@ -40,7 +47,9 @@ struct netsrc_options {
 				  .decode = DECODE_LIMITS_DEFAULT,         \
 				  .flow = FLOW_LIMITS_DEFAULT,             \
 				  .stream = STREAM_LIMITS_DEFAULT,         \
-				  .app = APP_LIMITS_DEFAULT })
+				  .app = APP_LIMITS_DEFAULT,               \
+				  .report_bytes = 64ull << 20,             \
+				  .report_us = 300 * 1000000LL })
 
 struct netsrc_stats {
 	struct capture_stats capture;

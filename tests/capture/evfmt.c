@@ -43,10 +43,11 @@ void evfmt(const struct bw_event *ev, char *buf, size_t size)
 		buf[size - 1] = '\0';
 }
 
-char *evfmt_file(const char *path, char *msg, size_t msgsize)
+char *evfmt_file(const char *path, const struct netsrc_options *o, char *msg,
+		 size_t msgsize)
 {
 	struct bw_error err;
-	struct netsrc *ns = netsrc_open_file(path, NULL, &err);
+	struct netsrc *ns = netsrc_open_file(path, o, &err);
 	struct bw_event ev;
 	struct bw_buf out;
 	char line[8192];

@@ -13,8 +13,12 @@
 /* Format ev into buf (NUL-terminated, cut to size). Without the time. */
 void evfmt(const struct bw_event *ev, char *buf, size_t size);
 
+struct netsrc_options;
+
 /* The events of a recorded capture, formatted, one per line, in a string
- * the caller frees; NULL with msg when the file cannot be opened. */
-char *evfmt_file(const char *path, char *msg, size_t msgsize);
+ * the caller frees; NULL with msg when the file cannot be opened. o may be
+ * NULL for the default options. */
+char *evfmt_file(const char *path, const struct netsrc_options *o, char *msg,
+		 size_t msgsize);
 
 #endif

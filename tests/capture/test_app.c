@@ -17,14 +17,15 @@
 #include "evfmt.h"
 #include "pktgen.h"
 
-/* The events of pf's file, as text; the file is removed. */
-static char *events_of(struct pg_file *pf)
+/* The events of pf's file read with options o (NULL: the defaults), as
+ * text; the file is removed. */
+static char *events_with(struct pg_file *pf, const struct netsrc_options *o)
 {
 	char msg[1024];
 	char *out;
 
 	pg_file_close(pf);
-	out = evfmt_file(pf->path, msg, sizeof(msg));
+	out = evfmt_file(pf->path, o, msg, sizeof(msg));
 	ck_assert_msg(out != NULL, "%s", msg);
 	/* BW_KEEP_PCAPS=DIR keeps the files (the fuzz seeds come from them) */
 	if (getenv("BW_KEEP_PCAPS") != NULL) {
@@ -38,6 +39,11 @@ static char *events_of(struct pg_file *pf)
 		unlink(pf->path);
 	}
 	return out;
+}
+
+static char *events_of(struct pg_file *pf)
+{
+	return events_with(pf, NULL);
 }
 
 /* The line of out that contains every one of the NULL-terminated needles
@@ -536,6 +542,50 @@ START_TEST(flow_events)
 }
 END_TEST
 
+/* A long flow reports its bytes as it goes; progress and close events add
+ * up to its total. */
+START_TEST(flow_progress)
+{
+	struct netsrc_options o = NETSRC_OPTIONS_DEFAULT;
+	struct pg_file pf;
+	struct pg_tcp_session t;
+	char chunk[1000], *out;
+	const char *l;
+	long long sum = 0;
+	int reports = 0;
+
+	memset(chunk, 'z', sizeof(chunk));
+	o.report_bytes = 3000;
+	pg_file_open(&pf, "long.pcap", 1, false, false);
+	pg_tcp_open(&t, &pf, pg_ep("10.1.0.1", 40013),
+		    pg_ep("198.51.100.9", 9999));
+	for (int i = 0; i < 10; i++)
+		pg_tcp_send(&t, true, chunk, sizeof(chunk));
+	pg_tcp_close(&t);
+	out = events_with(&pf, &o);
+	/* The client sends SYN, ACK, 10 x (40 + 1000 bytes), FIN, and a last
+	 * ACK after the server's FIN, which comes when the flow has ended (it
+	 * lingers, and counts nothing more): 10,520 bytes from the client. */
+	for (int skip = 0;; skip++) {
+		const char *b;
+
+		l = line_with(out, skip, "action=progress", NULL);
+		if (l == NULL)
+			break;
+		reports++;
+		b = strstr(l, "bytes_in=");
+		ck_assert_ptr_nonnull(b);
+		sum += atoll(b + 9);
+	}
+	ck_assert_int_eq(reports, 3);
+	l = line_with(out, 0, "action=close", NULL);
+	ck_assert_ptr_nonnull(l);
+	sum += atoll(strstr(l, "bytes_in=") + 9);
+	ck_assert_int_eq(sum, 40 + 40 + 10 * 1040 + 40);
+	free(out);
+}
+END_TEST
+
 Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("app");
@@ -548,6 +598,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, http_pii);
 	tcase_add_test(tc, other_pii);
 	tcase_add_test(tc, http_upload_pii);
+	tcase_add_test(tc, flow_progress);
 	tcase_add_test(tc, dns);
 	tcase_add_test(tc, tls_sni);
 	tcase_add_test(tc, postgres);
