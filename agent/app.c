@@ -20,12 +20,16 @@ static const struct app_ops *const protos[] = {
 	&app_tls_ops,
 	&app_pg_ops,
 	&app_ssh_ops,
+	&app_dns_tcp_ops,
 };
 
 #define NPROTOS (sizeof(protos) / sizeof(protos[0]))
 
-static const struct app_ops *ops_of(enum app_proto p)
+/* The ops of a flow: DNS is in datagrams unless the flow is TCP. */
+static const struct app_ops *ops_of(enum app_proto p, const struct flow *f)
 {
+	if (p == APP_DNS && f->proto != DP_TCP)
+		return NULL;
 	for (size_t i = 0; i < NPROTOS; i++)
 		if (protos[i]->proto == p)
 			return protos[i];
@@ -139,7 +143,7 @@ static void feed(struct app_ctx *c, struct app_flow *af, const struct flow *f,
 		 int dir, const uint8_t *data, uint32_t len,
 		 const struct app_pkt *pk)
 {
-	const struct app_ops *ops = ops_of(af->proto);
+	const struct app_ops *ops = ops_of(af->proto, f);
 
 	if (len == 0)
 		return;
@@ -235,7 +239,7 @@ void app_flow_end(struct app_ctx *c, struct app_flow **afp,
 
 	if (af == NULL)
 		return;
-	ops = ops_of(af->proto);
+	ops = ops_of(af->proto, f);
 	if (ops != NULL && af->st != NULL) {
 		if (ops->end != NULL)
 			ops->end(c, af, f, pk);

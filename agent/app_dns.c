@@ -11,11 +11,15 @@
  * (so no loop), at most 255 bytes of name and 128 labels. In strict mode
  * (UDP ports that are not DNS ports) a datagram counts only if it has one
  * question, opcode QUERY, and its sections end exactly at its last byte.
+ * DNS over TCP: app_dns_tcp_ops, at the end of the file.
  */
 #include "app_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "../common/xmalloc.h"
 
 #define NAME_TEXT_MAX (255 * 4 + 1)
 #define MAX_RR 256 /* records walked in strict mode */
@@ -183,3 +187,98 @@ int app_dns_datagram(struct app_ctx *c, const struct flow *f, int dir,
 	app_emit(c, APP_DNS, &ev);
 	return 1;
 }
+
+/*
+ * DNS over TCP (RFC 7766): messages with a 2-byte length in front, read
+ * from either direction of a TCP flow and handed to app_dns_datagram. A
+ * flow is taken for DNS by content: a first message of a plausible length
+ * (17 to 4096 bytes) whose header is a standard query with one question
+ * and no answers.
+ */
+#define DNS_TCP_MAX 65535
+
+struct dns_tcp {
+	struct bw_buf msg[2]; /* the message being read, with its length */
+	bool dead[2];
+};
+
+static int tcp_detect(const uint8_t *p, uint32_t len, int dir)
+{
+	uint32_t n;
+
+	if (dir != FLOW_C2S)
+		return 0;
+	if (len < 14)
+		return len >= 1 && p[0] > 0x0f ? 0 : -1;
+	n = app_rd16(p);
+	if (n < 17 || n > 4096)
+		return 0;
+	/* QR = 0, opcode QUERY; one question, no answers or authority */
+	return (p[4] & 0xf8) == 0 && app_rd16(p + 6) == 1 &&
+	       app_rd16(p + 8) == 0 && app_rd16(p + 10) == 0;
+}
+
+static void *tcp_open(struct app_ctx *c)
+{
+	struct dns_tcp *d = xcalloc(1, sizeof(*d));
+
+	(void)c;
+	bw_buf_init(&d->msg[0], DNS_TCP_MAX + 2);
+	bw_buf_init(&d->msg[1], DNS_TCP_MAX + 2);
+	return d;
+}
+
+static void tcp_free(void *st)
+{
+	struct dns_tcp *d = st;
+
+	bw_buf_free(&d->msg[0]);
+	bw_buf_free(&d->msg[1]);
+	free(d);
+}
+
+static void tcp_stream(struct app_ctx *c, struct app_flow *af,
+		       const struct flow *f, int dir, const uint8_t *p,
+		       uint32_t len, const struct app_pkt *pk)
+{
+	struct dns_tcp *d = af->st;
+	struct bw_buf *b = &d->msg[dir];
+
+	if (d->dead[dir])
+		return;
+	if (p == NULL) { /* a gap: the framing is lost */
+		d->dead[dir] = true;
+		c->st.gaps++;
+		return;
+	}
+	while (len > 0) {
+		size_t want = b->len < 2 ? 2 : 2 + (size_t)app_rd16(
+						       (const uint8_t *)b->data);
+		size_t k = want - b->len < len ? want - b->len : len;
+
+		if (bw_buf_add(b, p, k) < 0)
+			abort(); /* bounded by DNS_TCP_MAX + 2 above */
+		p += k;
+		len -= (uint32_t)k;
+		if (b->len == 2 && app_rd16((const uint8_t *)b->data) < 12) {
+			d->dead[dir] = true;
+			c->st.errors[APP_DNS]++;
+			return;
+		}
+		if (b->len <= 2 || b->len < want)
+			continue; /* the length only, or a part of the message */
+		if (app_dns_datagram(c, f, dir, (const uint8_t *)b->data + 2,
+				     (uint32_t)(b->len - 2), pk, false) == 0)
+			c->st.errors[APP_DNS]++;
+		bw_buf_reset(b);
+	}
+}
+
+const struct app_ops app_dns_tcp_ops = {
+	.proto = APP_DNS,
+	.name = "dns",
+	.detect = tcp_detect,
+	.open = tcp_open,
+	.stream = tcp_stream,
+	.free = tcp_free,
+};

@@ -50,7 +50,7 @@ struct app_ops {
 };
 
 extern const struct app_ops app_http_ops, app_tls_ops, app_pg_ops,
-	app_ssh_ops;
+	app_ssh_ops, app_dns_tcp_ops;
 
 /* Hand ev to the consumer and count it for proto. */
 void app_emit(struct app_ctx *c, enum app_proto proto, struct bw_event *ev);

@@ -352,6 +352,43 @@ START_TEST(dns)
 }
 END_TEST
 
+/* DNS over TCP: two length-prefixed queries in one segment, the answer
+ * split across two. */
+START_TEST(dns_tcp)
+{
+	struct pg_file pf;
+	struct pg_tcp_session t;
+	uint8_t m[512], q[2 * 256];
+	size_t n, qn = 0;
+	char *out;
+
+	for (int i = 0; i < 2; i++) {
+		n = dns_msg(m, false, i ? "b.example.com" : "a.example.com");
+		q[qn++] = (uint8_t)(n >> 8);
+		q[qn++] = (uint8_t)n;
+		memcpy(q + qn, m, n);
+		qn += n;
+	}
+	pg_file_open(&pf, "dnstcp.pcap", 1, false, false);
+	pg_tcp_open(&t, &pf, pg_ep("10.1.0.5", 40014), pg_ep("10.1.0.53", 53));
+	pg_tcp_send(&t, true, q, qn);
+	n = dns_msg(m + 2, true, "a.example.com");
+	m[0] = (uint8_t)(n >> 8);
+	m[1] = (uint8_t)n;
+	pg_tcp_send(&t, false, m, 5);
+	pg_tcp_send(&t, false, m + 5, n + 2 - 5);
+	pg_tcp_close(&t);
+	out = events_of(&pf);
+	HAS(out, "kind=dns", "action=query", "resource=a.example.com",
+	    "dst_port=53");
+	HAS(out, "kind=dns", "action=query", "resource=b.example.com");
+	HAS(out, "kind=dns", "action=answer", "resource=a.example.com",
+	    "status=3");
+	HAS(out, "action=close", "resource=tcp", "detail=dns");
+	free(out);
+}
+END_TEST
+
 /* A ClientHello split over two records, sent in three segments. */
 START_TEST(tls_sni)
 {
@@ -600,6 +637,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, http_upload_pii);
 	tcase_add_test(tc, flow_progress);
 	tcase_add_test(tc, dns);
+	tcase_add_test(tc, dns_tcp);
 	tcase_add_test(tc, tls_sni);
 	tcase_add_test(tc, postgres);
 	tcase_add_test(tc, ssh);
