@@ -13,6 +13,7 @@
 #include "../common/buf.h"
 #include "../common/bwtime.h"
 #include "../common/xmalloc.h"
+#include "jb.h"
 #include "report.h"
 
 #define DEFAULT_LIMIT 1000
@@ -43,24 +44,13 @@ struct cmd {
  * Building responses.
  */
 
-static json_t *jcheck(json_t *j)
-{
-	if (j == NULL)
-		abort(); /* out of memory, like xmalloc */
-	return j;
-}
 
-static void jset(json_t *o, const char *key, json_t *v)
-{
-	if (json_object_set_new(o, key, jcheck(v)) != 0)
-		abort();
-}
 
 static json_t *ok_response(void)
 {
-	json_t *o = jcheck(json_object());
+	json_t *o = jb_new(json_object());
 
-	jset(o, "ok", json_true());
+	jb_set(o, "ok", json_true());
 	return o;
 }
 
@@ -69,20 +59,20 @@ static json_t *error_response(const char *code, const char *fmt, ...)
 
 static json_t *error_response(const char *code, const char *fmt, ...)
 {
-	json_t *o = jcheck(json_object()), *m;
+	json_t *o = jb_new(json_object()), *m;
 	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	jset(o, "ok", json_false());
-	jset(o, "error", json_string(code));
+	jb_set(o, "ok", json_false());
+	jb_set(o, "error", json_string(code));
 	/* store errors may quote what an agent sent: keep the text valid */
 	m = json_string(msg);
 	if (m == NULL)
 		m = json_string("(message not valid UTF-8)");
-	jset(o, "message", m);
+	jb_set(o, "message", m);
 	return o;
 }
 
@@ -215,28 +205,28 @@ struct list_state {
 
 static json_t *row_json(const struct store_incident *r)
 {
-	json_t *o = jcheck(json_object());
+	json_t *o = jb_new(json_object());
 
-	jset(o, "id", jstr(r->id));
-	jset(o, "state", jstr(store_state_name(r->state)));
-	jset(o, "severity", jstr(bw_severity_name(r->severity)));
-	jset(o, "title", jstr(r->title));
-	jset(o, "rule", jstr(r->rule));
-	jset(o, "category", jstr(r->category));
-	jset(o, "host", jstr(r->host));
-	jset(o, "first_seen", jtime(r->first_seen_us));
-	jset(o, "last_seen", jtime(r->last_seen_us));
-	jset(o, "detected", jtime(r->detected_us));
-	jset(o, "aware", jtime(r->aware_us));
-	jset(o, "deadline", jtime(r->deadline_us));
-	jset(o, "contained", jtime(r->contained_us));
-	jset(o, "notified", jtime(r->notified_us));
-	jset(o, "closed", jtime(r->closed_us));
-	jset(o, "revision", json_integer(r->revision));
-	jset(o, "revisions", json_integer(r->n_revisions));
-	jset(o, "customers", juint(r->n_customers));
-	jset(o, "affected_unknown", json_boolean(r->affected_unknown));
-	jset(o, "event_count", juint(r->event_count));
+	jb_set(o, "id", jstr(r->id));
+	jb_set(o, "state", jstr(store_state_name(r->state)));
+	jb_set(o, "severity", jstr(bw_severity_name(r->severity)));
+	jb_set(o, "title", jstr(r->title));
+	jb_set(o, "rule", jstr(r->rule));
+	jb_set(o, "category", jstr(r->category));
+	jb_set(o, "host", jstr(r->host));
+	jb_set(o, "first_seen", jtime(r->first_seen_us));
+	jb_set(o, "last_seen", jtime(r->last_seen_us));
+	jb_set(o, "detected", jtime(r->detected_us));
+	jb_set(o, "aware", jtime(r->aware_us));
+	jb_set(o, "deadline", jtime(r->deadline_us));
+	jb_set(o, "contained", jtime(r->contained_us));
+	jb_set(o, "notified", jtime(r->notified_us));
+	jb_set(o, "closed", jtime(r->closed_us));
+	jb_set(o, "revision", json_integer(r->revision));
+	jb_set(o, "revisions", json_integer(r->n_revisions));
+	jb_set(o, "customers", juint(r->n_customers));
+	jb_set(o, "affected_unknown", json_boolean(r->affected_unknown));
+	jb_set(o, "event_count", juint(r->event_count));
 	return o;
 }
 
@@ -288,15 +278,15 @@ static json_t *cmd_incidents(struct control_cmd_ctx *ctx, const json_t *req,
 		ls.limit = (size_t)json_integer_value(lim);
 	}
 	f.limit = ls.limit + 1; /* one more: to tell that there are more */
-	ls.rows = jcheck(json_array());
+	ls.rows = jb_new(json_array());
 	if (store_list(ctx->store, &f, list_row, &ls, &e) < 0) {
 		json_decref(ls.rows);
 		return error_response("failed", "%s", e.msg);
 	}
 	resp = ok_response();
-	jset(resp, "count", json_integer((json_int_t)json_array_size(ls.rows)));
-	jset(resp, "truncated", json_boolean(ls.truncated));
-	jset(resp, "incidents", ls.rows);
+	jb_set(resp, "count", json_integer((json_int_t)json_array_size(ls.rows)));
+	jb_set(resp, "truncated", json_boolean(ls.truncated));
+	jb_set(resp, "incidents", ls.rows);
 	return resp;
 }
 
@@ -321,13 +311,13 @@ static json_t *cmd_show(struct control_cmd_ctx *ctx, const json_t *req,
 	/* The record as the report has it, without checking the whole
 	 * chain (that is what report and verify are for). */
 	rec = report_json(r, &unchecked, bw_now_us());
-	audit = jcheck(json_object());
-	jset(audit, "entries_for_incident", juint(r->n_audit));
-	jset(audit, "verified", json_null());
-	jset(rec, "audit", audit);
+	audit = jb_new(json_object());
+	jb_set(audit, "entries_for_incident", juint(r->n_audit));
+	jb_set(audit, "verified", json_null());
+	jb_set(rec, "audit", audit);
 	store_record_destroy(&r);
 	resp = ok_response();
-	jset(resp, "record", rec);
+	jb_set(resp, "record", rec);
 	return resp;
 }
 
@@ -359,8 +349,8 @@ static json_t *cmd_report(struct control_cmd_ctx *ctx, const json_t *req,
 	}
 	resp = ok_response();
 	if (fmt == REPORT_JSON) {
-		jset(resp, "format", json_string("json"));
-		jset(resp, "report", report_json(r, &v, now));
+		jb_set(resp, "format", json_string("json"));
+		jb_set(resp, "report", report_json(r, &v, now));
 		store_record_destroy(&r);
 		return resp;
 	}
@@ -372,8 +362,8 @@ static json_t *cmd_report(struct control_cmd_ctx *ctx, const json_t *req,
 		return error_response("failed", "%s", e.msg);
 	}
 	store_record_destroy(&r);
-	jset(resp, "format", json_string("md"));
-	jset(resp, "report", jstr(b.data != NULL ? b.data : ""));
+	jb_set(resp, "format", json_string("md"));
+	jb_set(resp, "report", jstr(b.data != NULL ? b.data : ""));
 	bw_buf_free(&b);
 	return resp;
 }
@@ -387,15 +377,15 @@ static json_t *cmd_verify(struct control_cmd_ctx *ctx, const json_t *req,
 
 	if (store_verify_chain(ctx->store, &v, &e) < 0)
 		return error_response("failed", "%s", e.msg);
-	o = jcheck(json_object());
-	jset(o, "ok", json_boolean(v.ok));
-	jset(o, "entries", json_integer(v.entries));
-	jset(o, "head", v.head[0] != '\0' ? jstr(v.head) : json_null());
-	jset(o, "first_bad",
+	o = jb_new(json_object());
+	jb_set(o, "ok", json_boolean(v.ok));
+	jb_set(o, "entries", json_integer(v.entries));
+	jb_set(o, "head", v.head[0] != '\0' ? jstr(v.head) : json_null());
+	jb_set(o, "first_bad",
 	     v.first_bad != 0 ? json_integer(v.first_bad) : json_null());
-	jset(o, "problem", v.ok ? json_null() : jstr(v.reason));
+	jb_set(o, "problem", v.ok ? json_null() : jstr(v.reason));
 	resp = ok_response();
-	jset(resp, "verify", o);
+	jb_set(resp, "verify", o);
 	return resp;
 }
 
@@ -415,8 +405,8 @@ static json_t *write_done(struct control_cmd_ctx *ctx,
 		resp = store_failure(ctx, id, "refused", e);
 	} else {
 		resp = ok_response();
-		jset(resp, "id", jstr(id));
-		jset(resp, "operator", jstr(peer->user));
+		jb_set(resp, "id", jstr(id));
+		jb_set(resp, "operator", jstr(peer->user));
 	}
 	tell(ctx, peer, cmd, id, resp);
 	return resp;
@@ -474,22 +464,22 @@ struct agents_state {
 static void agent_row(const struct inbox_agent *a, void *arg)
 {
 	struct agents_state *as = arg;
-	json_t *o = jcheck(json_object());
+	json_t *o = jb_new(json_object());
 
-	jset(o, "name", jstr(a->name));
-	jset(o, "address", jstr(a->address));
-	jset(o, "authorized",
+	jb_set(o, "name", jstr(a->name));
+	jb_set(o, "address", jstr(a->address));
+	jb_set(o, "authorized",
 	     as->zap != NULL ? json_boolean(zap_is_authorized(as->zap, a->name))
 			     : json_null());
-	jset(o, "first_message", jtime(a->first_us));
-	jset(o, "last_message", jtime(a->last_us));
-	jset(o, "last_type", jstr(a->last_type));
-	jset(o, "pending", juint(a->pending));
-	jset(o, "incidents", juint(a->incidents));
-	jset(o, "stored", juint(a->stored));
-	jset(o, "duplicates", juint(a->duplicates));
-	jset(o, "rejected", juint(a->rejected));
-	jset(o, "bad", juint(a->bad));
+	jb_set(o, "first_message", jtime(a->first_us));
+	jb_set(o, "last_message", jtime(a->last_us));
+	jb_set(o, "last_type", jstr(a->last_type));
+	jb_set(o, "pending", juint(a->pending));
+	jb_set(o, "incidents", juint(a->incidents));
+	jb_set(o, "stored", juint(a->stored));
+	jb_set(o, "duplicates", juint(a->duplicates));
+	jb_set(o, "rejected", juint(a->rejected));
+	jb_set(o, "bad", juint(a->bad));
 	if (json_array_append_new(as->list, o) != 0)
 		abort();
 }
@@ -545,7 +535,7 @@ static void set_counters(json_t *o, const void *stats,
 		uint64_t v;
 
 		memcpy(&v, (const char *)stats + t[i].offset, sizeof(v));
-		jset(o, t[i].name, juint(v));
+		jb_set(o, t[i].name, juint(v));
 	}
 }
 
@@ -555,59 +545,59 @@ static void set_counters(json_t *o, const void *stats,
 static json_t *inbox_json(struct inbox *ib)
 {
 	struct inbox_stats s;
-	json_t *o = jcheck(json_object()), *by = jcheck(json_object()), *eps;
+	json_t *o = jb_new(json_object()), *by = jb_new(json_object()), *eps;
 
 	inbox_get_stats(ib, &s);
-	eps = jcheck(json_array());
+	eps = jb_new(json_array());
 	for (size_t i = 0; i < inbox_n_endpoints(ib); i++)
 		if (json_array_append_new(eps, jstr(inbox_endpoint(ib, i))) != 0)
 			abort();
-	jset(o, "endpoints", eps);
+	jb_set(o, "endpoints", eps);
 	SET_COUNTERS(o, &s, inbox_counters);
 	for (unsigned c = 1; c < INBOX_N_STATUS; c++)
-		jset(by, bw_wire_status_name(c), juint(s.rejected_by[c]));
-	jset(o, "rejected_by", by);
+		jb_set(by, bw_wire_status_name(c), juint(s.rejected_by[c]));
+	jb_set(o, "rejected_by", by);
 	return o;
 }
 
 static json_t *cmd_status(struct control_cmd_ctx *ctx, const json_t *req,
 			  const struct control_peer *peer)
 {
-	json_t *resp = ok_response(), *st = jcheck(json_object());
+	json_t *resp = ok_response(), *st = jb_new(json_object());
 	int64_t now = bw_now_us();
 	struct agents_state as = { .zap = ctx->zap };
 
-	jset(st, "version", jstr(ctx->version));
-	jset(st, "started", jtime(ctx->started_us));
-	jset(st, "now", jtime(now));
-	jset(st, "uptime_s", json_integer((now - ctx->started_us) / 1000000));
-	jset(st, "store", jstr(ctx->store_path));
-	jset(st, "you", jstr(peer->user));
+	jb_set(st, "version", jstr(ctx->version));
+	jb_set(st, "started", jtime(ctx->started_us));
+	jb_set(st, "now", jtime(now));
+	jb_set(st, "uptime_s", json_integer((now - ctx->started_us) / 1000000));
+	jb_set(st, "store", jstr(ctx->store_path));
+	jb_set(st, "you", jstr(peer->user));
 	if (ctx->inbox != NULL)
-		jset(st, "inbox", inbox_json(ctx->inbox));
+		jb_set(st, "inbox", inbox_json(ctx->inbox));
 	if (ctx->zap != NULL) {
 		struct zap_stats z;
-		json_t *o = jcheck(json_object());
+		json_t *o = jb_new(json_object());
 
 		zap_get_stats(ctx->zap, &z);
-		jset(o, "authorized_agents", juint(z.agents));
+		jb_set(o, "authorized_agents", juint(z.agents));
 		SET_COUNTERS(o, &z, zap_counters);
-		jset(st, "auth", o);
+		jb_set(st, "auth", o);
 	}
 	if (ctx->control != NULL) {
 		struct control_stats c;
-		json_t *o = jcheck(json_object());
+		json_t *o = jb_new(json_object());
 
 		control_get_stats(ctx->control, &c);
-		jset(o, "clients", juint(c.clients));
+		jb_set(o, "clients", juint(c.clients));
 		SET_COUNTERS(o, &c, control_counters);
-		jset(st, "control", o);
+		jb_set(st, "control", o);
 	}
-	as.list = jcheck(json_array());
+	as.list = jb_new(json_array());
 	if (ctx->inbox != NULL)
 		inbox_agents(ctx->inbox, agent_row, &as);
-	jset(st, "agents", as.list);
-	jset(resp, "status", st);
+	jb_set(st, "agents", as.list);
+	jb_set(resp, "status", st);
 	return resp;
 }
 

@@ -27,12 +27,12 @@ struct curlloop {
 	struct watch *watches;
 	size_t n_watches, cap_watches;
 	int64_t timer_due; /* monotonic us; -1: none */
-	CURL **easies; /* the transfers running */
+	CURL **easies;     /* the transfers running */
 	size_t running, cap_easies;
 };
 
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
-		     void *socketp)
+                     void *socketp)
 {
 	struct curlloop *l = userp;
 
@@ -50,9 +50,9 @@ static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
 	if (l->n_watches == l->cap_watches) {
 		l->cap_watches = l->cap_watches ? 2 * l->cap_watches : 8;
 		l->watches = xreallocarray(l->watches, l->cap_watches,
-					   sizeof(*l->watches));
+		                           sizeof(*l->watches));
 	}
-	l->watches[l->n_watches++] = (struct watch){ fd, what };
+	l->watches[l->n_watches++] = (struct watch){fd, what};
 	return 0;
 }
 
@@ -81,10 +81,10 @@ struct curlloop *curlloop_new(struct bw_error *err)
 		return NULL;
 	}
 	if (curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_socket) !=
-		    CURLM_OK ||
+	        CURLM_OK ||
 	    curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l) != CURLM_OK ||
 	    curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_timer) !=
-		    CURLM_OK ||
+	        CURLM_OK ||
 	    curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l) != CURLM_OK) {
 		bw_error_set(err, NULL, 0, "curl multi options failed");
 		curlloop_destroy(&l);
@@ -146,7 +146,7 @@ CURLM *curlloop_multi(struct curlloop *l)
 }
 
 int curlloop_add(struct curlloop *l, CURL *easy, curlloop_done_fn done,
-		 void *arg, struct bw_error *err)
+                 void *arg, struct bw_error *err)
 {
 	struct transfer *t = xmalloc(sizeof(*t));
 	CURLMcode mc;
@@ -162,12 +162,12 @@ int curlloop_add(struct curlloop *l, CURL *easy, curlloop_done_fn done,
 		(void)curl_easy_setopt(easy, CURLOPT_PRIVATE, NULL);
 		free(t);
 		return bw_error_set(err, NULL, 0, "curl_multi_add_handle: %s",
-				    curl_multi_strerror(mc));
+		                    curl_multi_strerror(mc));
 	}
 	if (l->running == l->cap_easies) {
 		l->cap_easies = l->cap_easies ? 2 * l->cap_easies : 16;
-		l->easies = xreallocarray(l->easies, l->cap_easies,
-					  sizeof(*l->easies));
+		l->easies =
+		    xreallocarray(l->easies, l->cap_easies, sizeof(*l->easies));
 	}
 	l->easies[l->running++] = easy;
 	return 0;
@@ -192,9 +192,8 @@ size_t curlloop_poll_items(const struct curlloop *l, zmq_pollitem_t *items)
 			ev |= ZMQ_POLLIN;
 		if (l->watches[i].what & CURL_POLL_OUT)
 			ev |= ZMQ_POLLOUT;
-		items[i] = (zmq_pollitem_t){ .socket = NULL,
-					     .fd = l->watches[i].fd,
-					     .events = ev };
+		items[i] = (zmq_pollitem_t){
+		    .socket = NULL, .fd = l->watches[i].fd, .events = ev};
 	}
 	return l->n_watches;
 }
@@ -212,20 +211,20 @@ long curlloop_timeout_ms(const struct curlloop *l, int64_t now_mono_us)
 }
 
 static int action(struct curlloop *l, curl_socket_t fd, int mask,
-		  struct bw_error *err)
+                  struct bw_error *err)
 {
 	int still = 0;
 	CURLMcode mc = curl_multi_socket_action(l->multi, fd, mask, &still);
 
 	if (mc != CURLM_OK)
 		return bw_error_set(err, NULL, 0,
-				    "curl_multi_socket_action: %s",
-				    curl_multi_strerror(mc));
+		                    "curl_multi_socket_action: %s",
+		                    curl_multi_strerror(mc));
 	return 0;
 }
 
-int curlloop_process(struct curlloop *l, const zmq_pollitem_t *items,
-		     size_t n, int64_t now_mono_us, struct bw_error *err)
+int curlloop_process(struct curlloop *l, const zmq_pollitem_t *items, size_t n,
+                     int64_t now_mono_us, struct bw_error *err)
 {
 	CURLMsg *msg;
 	int left;

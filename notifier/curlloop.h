@@ -44,7 +44,7 @@ CURLM *curlloop_multi(struct curlloop *l);
  * loop; done(easy, rc, arg) is called once when it ends. Returns -1 with
  * err filled. */
 int curlloop_add(struct curlloop *l, CURL *easy, curlloop_done_fn done,
-		 void *arg, struct bw_error *err) BW_WUR;
+                 void *arg, struct bw_error *err) BW_WUR;
 
 /* Stop a running transfer without calling its done callback. */
 void curlloop_cancel(struct curlloop *l, CURL *easy);
@@ -67,8 +67,7 @@ long curlloop_timeout_ms(const struct curlloop *l, int64_t now_mono_us);
  * curlloop_poll_items(), with their revents) and the timer if due, then
  * call the done callbacks of the transfers that ended. Returns -1 with err
  * when curl's multi handle failed (a bug or out of memory). */
-int curlloop_process(struct curlloop *l, const zmq_pollitem_t *items,
-		     size_t n, int64_t now_mono_us,
-		     struct bw_error *err) BW_WUR;
+int curlloop_process(struct curlloop *l, const zmq_pollitem_t *items, size_t n,
+                     int64_t now_mono_us, struct bw_error *err) BW_WUR;
 
 #endif

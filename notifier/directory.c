@@ -18,7 +18,7 @@
 #include "directory_int.h"
 #include "mime.h"
 
-#define CSV_MAX_FIELD 4096
+#define CSV_MAX_FIELD  4096
 #define CSV_MAX_FIELDS 16
 #define SQLITE_BUSY_MS 200
 
@@ -42,7 +42,7 @@ static char *dup_or_null(const char *s)
 }
 
 void directory_entry_copy(struct directory_entry *dst,
-			  const struct directory_entry *src)
+                          const struct directory_entry *src)
 {
 	dst->id = dup_or_null(src->id);
 	dst->name = dup_or_null(src->name);
@@ -53,15 +53,14 @@ void directory_entry_copy(struct directory_entry *dst,
 
 /* 1..max bytes of UTF-8 without control characters. */
 static int check_text(const char *what, const char *v, size_t max,
-		      struct bw_error *err)
+                      struct bw_error *err)
 {
 	if (v[0] == '\0')
 		return bw_error_set(err, NULL, 0, "%s: empty", what);
 	return mime_text_check(what, v, max, err);
 }
 
-int directory_entry_check(const struct directory_entry *e,
-			  struct bw_error *err)
+int directory_entry_check(const struct directory_entry *e, struct bw_error *err)
 {
 	if (e->id == NULL || check_text("id", e->id, DIRECTORY_MAX_ID, err) < 0)
 		return e->id == NULL ? bw_error_set(err, NULL, 0, "no id") : -1;
@@ -72,28 +71,29 @@ int directory_entry_check(const struct directory_entry *e,
 	if (e->alt_email != NULL &&
 	    mime_addr_check(e->alt_email, "alt_email", err) < 0)
 		return -1;
-	if (e->name != NULL && check_text("name", e->name, MIME_MAX_NAME, err) < 0)
+	if (e->name != NULL &&
+	    check_text("name", e->name, MIME_MAX_NAME, err) < 0)
 		return -1;
 	if (e->locale != NULL) {
 		size_t len = strlen(e->locale);
 
 		if (len == 0 || len > DIRECTORY_MAX_LOCALE ||
-		    strspn(e->locale, "abcdefghijklmnopqrstuvwxyz"
-				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") !=
-			    len)
+		    strspn(e->locale,
+		           "abcdefghijklmnopqrstuvwxyz"
+		           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != len)
 			return bw_error_set(err, NULL, 0,
-					    "locale: letters, digits, '-' and "
-					    "'_', 1-%d",
-					    DIRECTORY_MAX_LOCALE);
+			                    "locale: letters, digits, '-' and "
+			                    "'_', 1-%d",
+			                    DIRECTORY_MAX_LOCALE);
 	}
 	return 0;
 }
 
 static const char *const kind_names[] = {
-	[DIRECTORY_NONE] = "none",
-	[DIRECTORY_CSV] = "csv",
-	[DIRECTORY_SQLITE] = "sqlite",
-	[DIRECTORY_HTTP] = "http",
+    [DIRECTORY_NONE] = "none",
+    [DIRECTORY_CSV] = "csv",
+    [DIRECTORY_SQLITE] = "sqlite",
+    [DIRECTORY_HTTP] = "http",
 };
 
 const char *directory_kind_name(enum directory_kind k)
@@ -122,11 +122,8 @@ int directory_kind_by_name(const char *name, enum directory_kind *out)
 enum column { C_ID, C_NAME, C_EMAIL, C_ALT, C_LOCALE, N_COLUMNS };
 
 static const char *const column_names[N_COLUMNS] = {
-	[C_ID] = "id",
-	[C_NAME] = "name",
-	[C_EMAIL] = "email",
-	[C_ALT] = "alt_email",
-	[C_LOCALE] = "locale",
+    [C_ID] = "id",         [C_NAME] = "name",     [C_EMAIL] = "email",
+    [C_ALT] = "alt_email", [C_LOCALE] = "locale",
 };
 
 struct rec {
@@ -207,8 +204,8 @@ static void table_rehash(struct csv_table *t)
 }
 
 /* Take e over as a row at line (refused when why is not NULL). */
-static void table_add(struct csv_table *t, struct directory_entry *e,
-		      int line, const char *why)
+static void table_add(struct csv_table *t, struct directory_entry *e, int line,
+                      const char *why)
 {
 	struct rec *r;
 	size_t b;
@@ -230,12 +227,12 @@ static void table_add(struct csv_table *t, struct directory_entry *e,
 }
 
 static void note_refusal(struct csv_table *t, const char *path, int line,
-			 const char *why)
+                         const char *why)
 {
 	t->refused++;
 	if (t->n_refusals < DIRECTORY_MAX_REFUSALS)
 		t->refusals[t->n_refusals++] =
-			xasprintf("%s:%d: %s", path, line, why);
+		    xasprintf("%s:%d: %s", path, line, why);
 }
 
 struct csv {
@@ -288,7 +285,8 @@ static int csv_record(struct csv *c, int *start_line)
 					return CSV_FILE_BAD;
 				}
 				if (*c->p == '"') {
-					if (c->p + 1 < c->end && c->p[1] == '"') {
+					if (c->p + 1 < c->end &&
+					    c->p[1] == '"') {
 						c->p += 2;
 						if (bw_buf_addc(&f, '"') < 0)
 							goto too_long;
@@ -305,11 +303,11 @@ static int csv_record(struct csv *c, int *start_line)
 		} else {
 			while (c->p < c->end && *c->p != ',' && *c->p != '\n' &&
 			       !(*c->p == '\r' && c->p + 1 < c->end &&
-				 c->p[1] == '\n')) {
+			         c->p[1] == '\n')) {
 				if (*c->p == '"') {
 					snprintf(c->why, sizeof(c->why),
-						 "a quote inside an unquoted "
-						 "field");
+					         "a quote inside an unquoted "
+					         "field");
 					goto bad;
 				}
 				if (bw_buf_addc(&f, *c->p++) < 0)
@@ -317,8 +315,8 @@ static int csv_record(struct csv *c, int *start_line)
 			}
 		}
 		if (c->n_fields == CSV_MAX_FIELDS) {
-			snprintf(c->why, sizeof(c->why),
-				 "more than %d fields", CSV_MAX_FIELDS);
+			snprintf(c->why, sizeof(c->why), "more than %d fields",
+			         CSV_MAX_FIELDS);
 			goto bad;
 		}
 		if (memchr(f.data != NULL ? f.data : "", '\0', f.len) != NULL) {
@@ -326,7 +324,7 @@ static int csv_record(struct csv *c, int *start_line)
 			goto bad;
 		}
 		c->fields[c->n_fields++] =
-			xstrndup(f.data != NULL ? f.data : "", f.len);
+		    xstrndup(f.data != NULL ? f.data : "", f.len);
 		if (c->p >= c->end)
 			break;
 		if (*c->p == ',') {
@@ -340,8 +338,7 @@ static int csv_record(struct csv *c, int *start_line)
 			c->line++;
 			break;
 		}
-		snprintf(c->why, sizeof(c->why),
-			 "text after a closing quote");
+		snprintf(c->why, sizeof(c->why), "text after a closing quote");
 		goto bad;
 	}
 	bw_buf_free(&f);
@@ -349,7 +346,7 @@ static int csv_record(struct csv *c, int *start_line)
 
 too_long:
 	snprintf(c->why, sizeof(c->why), "a field longer than %d bytes",
-		 CSV_MAX_FIELD);
+	         CSV_MAX_FIELD);
 bad:
 	bw_buf_free(&f);
 	csv_skip_line(c);
@@ -358,9 +355,9 @@ bad:
 
 /* The header: each column known, id and email present, none twice. */
 static int csv_header(struct csv *c, int line, const char *path,
-		      int col_of[CSV_MAX_FIELDS], struct bw_error *err)
+                      int col_of[CSV_MAX_FIELDS], struct bw_error *err)
 {
-	bool seen[N_COLUMNS] = { false };
+	bool seen[N_COLUMNS] = {false};
 
 	for (size_t i = 0; i < c->n_fields; i++) {
 		size_t k;
@@ -370,37 +367,37 @@ static int csv_header(struct csv *c, int line, const char *path,
 				break;
 		if (k == N_COLUMNS)
 			return bw_error_set(err, path, line,
-					    "unknown column \"%.64s\" (the "
-					    "columns are id, name, email, "
-					    "alt_email, locale)",
-					    c->fields[i]);
+			                    "unknown column \"%.64s\" (the "
+			                    "columns are id, name, email, "
+			                    "alt_email, locale)",
+			                    c->fields[i]);
 		if (seen[k])
-			return bw_error_set(err, path, line,
-					    "column %s twice", column_names[k]);
+			return bw_error_set(err, path, line, "column %s twice",
+			                    column_names[k]);
 		seen[k] = true;
 		col_of[i] = (int)k;
 	}
 	if (!seen[C_ID] || !seen[C_EMAIL])
 		return bw_error_set(err, path, line,
-				    "the header line must name the columns id "
-				    "and email (and may name name, alt_email, "
-				    "locale)");
+		                    "the header line must name the columns id "
+		                    "and email (and may name name, alt_email, "
+		                    "locale)");
 	return 0;
 }
 
 /* One data row into t. */
 static void csv_row(struct csv_table *t, struct csv *c, int line,
-		    const char *path, const int col_of[CSV_MAX_FIELDS],
-		    size_t n_cols)
+                    const char *path, const int col_of[CSV_MAX_FIELDS],
+                    size_t n_cols)
 {
-	struct directory_entry e = { 0 };
+	struct directory_entry e = {0};
 	struct bw_error err;
 	char why[600];
 	struct rec *dup;
 
 	if (c->n_fields != n_cols) {
 		snprintf(why, sizeof(why), "%zu fields, the header has %zu",
-			 c->n_fields, n_cols);
+		         c->n_fields, n_cols);
 		/* the id, when it is where the header says, is known bad */
 		for (size_t i = 0; i < c->n_fields && i < n_cols; i++)
 			if (col_of[i] == C_ID && c->fields[i][0] != '\0' &&
@@ -446,8 +443,8 @@ static void csv_row(struct csv_table *t, struct csv *c, int line,
 	dup = table_find(t, e.id);
 	if (dup != NULL) {
 		snprintf(why, sizeof(why),
-			 "id \"%.100s\" is on lines %d and %d: neither is used",
-			 e.id, dup->line, line);
+		         "id \"%.100s\" is on lines %d and %d: neither is used",
+		         e.id, dup->line, line);
 		if (dup->refused == NULL) {
 			dup->refused = xstrdup(why);
 			t->good--;
@@ -457,7 +454,7 @@ static void csv_row(struct csv_table *t, struct csv *c, int line,
 		return;
 	}
 	if (directory_entry_check(&e, &err) < 0) {
-		struct directory_entry bad = { .id = e.id };
+		struct directory_entry bad = {.id = e.id};
 
 		snprintf(why, sizeof(why), "%s", err.msg);
 		e.id = NULL;
@@ -473,10 +470,9 @@ static void csv_row(struct csv_table *t, struct csv *c, int line,
 	t->good++;
 }
 
-static int csv_load(const char *path, struct csv_table *t,
-		    struct bw_error *err)
+static int csv_load(const char *path, struct csv_table *t, struct bw_error *err)
 {
-	struct csv c = { 0 };
+	struct csv c = {0};
 	char *data = NULL;
 	size_t len = 0;
 	int col_of[CSV_MAX_FIELDS];
@@ -494,7 +490,7 @@ static int csv_load(const char *path, struct csv_table *t,
 	rc = csv_record(&c, &line);
 	if (rc == CSV_EOF) {
 		bw_error_set(err, path, line,
-			     "empty: a header line (id,email,...) is needed");
+		             "empty: a header line (id,email,...) is needed");
 		goto fail;
 	}
 	if (rc == CSV_FILE_BAD) {
@@ -514,7 +510,7 @@ static int csv_load(const char *path, struct csv_table *t,
 			break;
 		if (rc == CSV_FILE_BAD) {
 			bw_error_set(err, path, line,
-				     "a quote opened here is never closed");
+			             "a quote opened here is never closed");
 			goto fail;
 		}
 		if (rc == CSV_ROW_BAD) {
@@ -555,17 +551,17 @@ static void sqlite_close(struct sqlite_src *q)
 }
 
 static int sqlite_open(struct sqlite_src *q, const char *path,
-		       const char *query, struct bw_error *err)
+                       const char *query, struct bw_error *err)
 {
 	int n;
 
 	memset(q, 0, sizeof(*q));
 	if (sqlite3_open_v2(path, &q->db,
-			    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-			    NULL) != SQLITE_OK) {
+	                    SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
 		bw_error_set(err, path, 0, "cannot open read-only: %s",
-			     q->db != NULL ? sqlite3_errmsg(q->db)
-					   : "out of memory");
+		             q->db != NULL ? sqlite3_errmsg(q->db)
+		                           : "out of memory");
 		goto fail;
 	}
 	(void)sqlite3_busy_timeout(q->db, SQLITE_BUSY_MS);
@@ -574,15 +570,17 @@ static int sqlite_open(struct sqlite_src *q, const char *path,
 		goto fail;
 	}
 	if (!sqlite3_stmt_readonly(q->st)) {
-		bw_error_set(err, path, 0, "query: it would write; a look-up "
-			     "must only read");
+		bw_error_set(err, path, 0,
+		             "query: it would write; a look-up "
+		             "must only read");
 		goto fail;
 	}
 	if (sqlite3_bind_parameter_count(q->st) != 1) {
-		bw_error_set(err, path, 0,
-			     "query: it needs exactly one parameter (?1 or :id) "
-			     "for the customer id, it has %d",
-			     sqlite3_bind_parameter_count(q->st));
+		bw_error_set(
+		    err, path, 0,
+		    "query: it needs exactly one parameter (?1 or :id) "
+		    "for the customer id, it has %d",
+		    sqlite3_bind_parameter_count(q->st));
 		goto fail;
 	}
 	for (int k = 0; k < N_COLUMNS; k++)
@@ -597,9 +595,9 @@ static int sqlite_open(struct sqlite_src *q, const char *path,
 	}
 	if (q->col[C_EMAIL] < 0) {
 		bw_error_set(err, path, 0,
-			     "query: no result column named email (name the "
-			     "columns name, email, alt_email, locale, with AS "
-			     "if need be)");
+		             "query: no result column named email (name the "
+		             "columns name, email, alt_email, locale, with AS "
+		             "if need be)");
 		goto fail;
 	}
 	return 0;
@@ -623,10 +621,9 @@ static char *sqlite_col(sqlite3_stmt *st, int col)
 	return xstrdup((const char *)t);
 }
 
-static enum directory_result sqlite_lookup(struct sqlite_src *q,
-					   const char *id,
-					   struct directory_entry *out,
-					   char *why, size_t why_size)
+static enum directory_result sqlite_lookup(struct sqlite_src *q, const char *id,
+                                           struct directory_entry *out,
+                                           char *why, size_t why_size)
 {
 	struct bw_error err;
 	int rc;
@@ -642,7 +639,7 @@ static enum directory_result sqlite_lookup(struct sqlite_src *q,
 	}
 	if (rc != SQLITE_ROW) {
 		snprintf(why, why_size, "directory query failed: %s",
-			 sqlite3_errmsg(q->db));
+		         sqlite3_errmsg(q->db));
 		sqlite3_reset(q->st);
 		return DIRECTORY_FAILED;
 	}
@@ -656,7 +653,7 @@ static enum directory_result sqlite_lookup(struct sqlite_src *q,
 	if (rc == SQLITE_ROW) {
 		directory_entry_clear(out);
 		snprintf(why, why_size,
-			 "the directory query returned several rows for it");
+		         "the directory query returned several rows for it");
 		return DIRECTORY_REFUSED;
 	}
 	if (directory_entry_check(out, &err) < 0) {
@@ -681,7 +678,7 @@ struct directory {
 };
 
 struct directory *directory_new(const struct directory_params *p,
-				struct bw_error *err)
+                                struct bw_error *err)
 {
 	struct directory *d = xcalloc(1, sizeof(*d));
 
@@ -693,7 +690,8 @@ struct directory *directory_new(const struct directory_params *p,
 		break;
 	case DIRECTORY_CSV:
 		if (p->path == NULL) {
-			bw_error_set(err, NULL, 0, "directory: csv needs a path");
+			bw_error_set(err, NULL, 0,
+			             "directory: csv needs a path");
 			goto fail;
 		}
 		if (csv_load(p->path, &d->csv, err) < 0)
@@ -701,8 +699,9 @@ struct directory *directory_new(const struct directory_params *p,
 		break;
 	case DIRECTORY_SQLITE:
 		if (p->path == NULL || p->query == NULL) {
-			bw_error_set(err, NULL, 0,
-				     "directory: sqlite needs a path and a query");
+			bw_error_set(
+			    err, NULL, 0,
+			    "directory: sqlite needs a path and a query");
 			goto fail;
 		}
 		if (sqlite_open(&d->sql, p->path, p->query, err) < 0)
@@ -765,8 +764,8 @@ int directory_reload(struct directory *d, struct bw_error *err)
 }
 
 static enum directory_result csv_lookup(struct directory *d, const char *id,
-					struct directory_entry *out, char *why,
-					size_t why_size)
+                                        struct directory_entry *out, char *why,
+                                        size_t why_size)
 {
 	const struct rec *r = table_find(&d->csv, id);
 
@@ -776,7 +775,7 @@ static enum directory_result csv_lookup(struct directory *d, const char *id,
 	}
 	if (r->refused != NULL) {
 		snprintf(why, why_size, "refused in %s:%d: %s", d->path,
-			 r->line, r->refused);
+		         r->line, r->refused);
 		return DIRECTORY_REFUSED;
 	}
 	directory_entry_copy(out, &r->e);
@@ -784,8 +783,8 @@ static enum directory_result csv_lookup(struct directory *d, const char *id,
 }
 
 enum directory_result directory_lookup(struct directory *d, const char *id,
-				       struct directory_entry *out, char *why,
-				       size_t why_size)
+                                       struct directory_entry *out, char *why,
+                                       size_t why_size)
 {
 	enum directory_result r = DIRECTORY_NOT_FOUND;
 
@@ -827,15 +826,14 @@ enum directory_result directory_lookup(struct directory *d, const char *id,
 }
 
 const char *const *directory_refusals(const struct directory *d, size_t *n,
-				      size_t *total)
+                                      size_t *total)
 {
 	*n = d->csv.n_refusals;
 	*total = d->csv.refused;
 	return (const char *const *)d->csv.refusals;
 }
 
-void directory_get_stats(const struct directory *d,
-			 struct directory_stats *out)
+void directory_get_stats(const struct directory *d, struct directory_stats *out)
 {
 	*out = d->st;
 	out->entries = d->csv.good;

@@ -54,14 +54,14 @@
 #include "../common/error.h"
 #include "curlloop.h"
 
-#define DIRECTORY_MAX_ID 256
-#define DIRECTORY_MAX_LOCALE 35
-#define DIRECTORY_MAX_FILE (1u << 30)   /* a CSV file */
-#define DIRECTORY_MAX_REPLY (64u << 10) /* an HTTP answer */
-#define DIRECTORY_MAX_REFUSALS 10       /* row refusals kept word for word */
+#define DIRECTORY_MAX_ID       256
+#define DIRECTORY_MAX_LOCALE   35
+#define DIRECTORY_MAX_FILE     (1u << 30)  /* a CSV file */
+#define DIRECTORY_MAX_REPLY    (64u << 10) /* an HTTP answer */
+#define DIRECTORY_MAX_REFUSALS 10          /* row refusals kept word for word */
 
 enum directory_kind {
-	DIRECTORY_NONE,   /* no directory: every id is unknown */
+	DIRECTORY_NONE, /* no directory: every id is unknown */
 	DIRECTORY_CSV,
 	DIRECTORY_SQLITE,
 	DIRECTORY_HTTP,
@@ -78,7 +78,7 @@ enum directory_result {
 /* One customer. Owned by whoever holds it: directory_entry_clear(). */
 struct directory_entry {
 	char *id;
-	char *name;      /* may be NULL */
+	char *name; /* may be NULL */
 	char *email;
 	char *alt_email; /* may be NULL */
 	char *locale;    /* may be NULL */
@@ -86,28 +86,28 @@ struct directory_entry {
 
 struct directory_params {
 	enum directory_kind kind;
-	const char *path;  /* csv, sqlite */
-	const char *query; /* sqlite */
-	const char *url;   /* http: with {id} */
-	const char *header_file; /* http: "Name: value" lines to send (a
-				    token), may be NULL */
-	const char *ca_file;     /* http: CA bundle, NULL: the system's */
-	int64_t timeout_us;      /* http: a whole request; default 5 s */
-	size_t cache_max;        /* http: default 100000 */
-	int64_t cache_ttl_us;    /* http: default 10 min */
-	int64_t retry_after_us;  /* http: after a failure; default 10 s */
-	size_t max_parallel;     /* http: default 8 */
-	struct curlloop *loop;   /* http: borrowed */
+	const char *path;            /* csv, sqlite */
+	const char *query;           /* sqlite */
+	const char *url;             /* http: with {id} */
+	const char *header_file;     /* http: "Name: value" lines to send (a
+	                                token), may be NULL */
+	const char *ca_file;         /* http: CA bundle, NULL: the system's */
+	int64_t timeout_us;          /* http: a whole request; default 5 s */
+	size_t cache_max;            /* http: default 100000 */
+	int64_t cache_ttl_us;        /* http: default 10 min */
+	int64_t retry_after_us;      /* http: after a failure; default 10 s */
+	size_t max_parallel;         /* http: default 8 */
+	struct curlloop *loop;       /* http: borrowed */
 	void (*on_ready)(void *arg); /* http: answers came in */
 	void *arg;
 };
 
 struct directory_stats {
-	size_t entries;    /* csv: customers loaded */
-	size_t refused;    /* csv: rows refused at the last load */
+	size_t entries; /* csv: customers loaded */
+	size_t refused; /* csv: rows refused at the last load */
 	uint64_t lookups, found, not_found, refused_lookups, pending, failed;
-	uint64_t requests;    /* http: sent */
-	uint64_t cache_hits;  /* http */
+	uint64_t requests;        /* http: sent */
+	uint64_t cache_hits;      /* http */
 	size_t cached, in_flight; /* http: now */
 	uint64_t reloads;
 };
@@ -119,7 +119,7 @@ struct directory;
  * check the template and read header_file. Returns NULL with err (at
  * file:line for the CSV) when it cannot serve. Caller owns the result. */
 struct directory *directory_new(const struct directory_params *p,
-				struct bw_error *err) BW_WUR;
+                                struct bw_error *err) BW_WUR;
 /* Cancels look-ups in flight. Accepts NULL; nulls the caller's pointer. */
 void directory_destroy(struct directory **d);
 
@@ -132,17 +132,17 @@ int directory_reload(struct directory *d, struct bw_error *err) BW_WUR;
  * FAILED: why (a sentence, NUL-terminated) written to why. PENDING: ask
  * again after on_ready. */
 enum directory_result directory_lookup(struct directory *d, const char *id,
-				       struct directory_entry *out, char *why,
-				       size_t why_size);
+                                       struct directory_entry *out, char *why,
+                                       size_t why_size);
 
 /* The row refusals of the last CSV load, at most DIRECTORY_MAX_REFUSALS
  * ("file:line: reason"), borrowed until the next reload; *total is how many
  * rows were refused in all. */
 const char *const *directory_refusals(const struct directory *d, size_t *n,
-				      size_t *total);
+                                      size_t *total);
 
 void directory_get_stats(const struct directory *d,
-			 struct directory_stats *out);
+                         struct directory_stats *out);
 
 /* "none", "csv", "sqlite", "http"; and back (-1 for other names). */
 const char *directory_kind_name(enum directory_kind k);
@@ -150,10 +150,10 @@ int directory_kind_by_name(const char *name, enum directory_kind *out) BW_WUR;
 
 /* Check an entry (see above). Returns -1 with err saying what is wrong. */
 int directory_entry_check(const struct directory_entry *e,
-			  struct bw_error *err) BW_WUR;
+                          struct bw_error *err) BW_WUR;
 
 void directory_entry_clear(struct directory_entry *e);
 void directory_entry_copy(struct directory_entry *dst,
-			  const struct directory_entry *src);
+                          const struct directory_entry *src);
 
 #endif

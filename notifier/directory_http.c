@@ -16,22 +16,22 @@
 #include "directory_int.h"
 
 #define DEFAULT_TIMEOUT_US (5 * INT64_C(1000000))
-#define DEFAULT_CACHE_MAX 100000
-#define DEFAULT_TTL_US (600 * INT64_C(1000000))
-#define DEFAULT_RETRY_US (10 * INT64_C(1000000))
-#define DEFAULT_PARALLEL 8
-#define MAX_HEADER_FILE (64u << 10)
-#define MAX_URL 8192
+#define DEFAULT_CACHE_MAX  100000
+#define DEFAULT_TTL_US     (600 * INT64_C(1000000))
+#define DEFAULT_RETRY_US   (10 * INT64_C(1000000))
+#define DEFAULT_PARALLEL   8
+#define MAX_HEADER_FILE    (64u << 10)
+#define MAX_URL            8192
 
 enum answer { A_FOUND, A_NOT_FOUND, A_REFUSED, A_FAILED };
 
 struct cached {
 	char *id;
 	enum answer ans;
-	struct directory_entry e; /* A_FOUND */
-	char *why;                /* the others */
-	int64_t expires;          /* monotonic us */
-	struct cached *chain;     /* hash bucket */
+	struct directory_entry e;     /* A_FOUND */
+	char *why;                    /* the others */
+	int64_t expires;              /* monotonic us */
+	struct cached *chain;         /* hash bucket */
 	struct cached *newer, *older; /* LRU list */
 };
 
@@ -69,7 +69,8 @@ struct directory_http {
 
 static struct cached **slot_of(struct directory_http *h, const char *id)
 {
-	struct cached **pp = &h->buckets[directory_hash(id) & (h->n_buckets - 1)];
+	struct cached **pp =
+	    &h->buckets[directory_hash(id) & (h->n_buckets - 1)];
 
 	while (*pp != NULL && strcmp((*pp)->id, id) != 0)
 		pp = &(*pp)->chain;
@@ -125,9 +126,9 @@ static void cache_clear(struct directory_http *h)
 }
 
 /* Put an answer for id (e taken over when given). */
-static void cache_put(struct directory_http *h, const char *id,
-		      enum answer ans, struct directory_entry *e,
-		      const char *why, int64_t ttl_us)
+static void cache_put(struct directory_http *h, const char *id, enum answer ans,
+                      struct directory_entry *e, const char *why,
+                      int64_t ttl_us)
 {
 	struct cached **pp = slot_of(h, id), *c;
 
@@ -155,20 +156,21 @@ static void cache_put(struct directory_http *h, const char *id,
  */
 
 static int split_url(struct directory_http *h, const char *url,
-		     struct bw_error *err)
+                     struct bw_error *err)
 {
 	const char *mark = strstr(url != NULL ? url : "", "{id}");
 
 	if (url == NULL)
-		return bw_error_set(err, NULL, 0, "directory: http needs a url");
+		return bw_error_set(err, NULL, 0,
+		                    "directory: http needs a url");
 	if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
 		return bw_error_set(err, NULL, 0,
-				    "directory: url must start with http:// "
-				    "or https://");
+		                    "directory: url must start with http:// "
+		                    "or https://");
 	if (mark == NULL || strstr(mark + 4, "{id}") != NULL)
 		return bw_error_set(err, NULL, 0,
-				    "directory: url must hold {id} once (where "
-				    "the customer id goes)");
+		                    "directory: url must hold {id} once (where "
+		                    "the customer id goes)");
 	if (strlen(url) > MAX_URL / 2)
 		return bw_error_set(err, NULL, 0, "directory: url too long");
 	h->url_pre = xstrndup(url, (size_t)(mark - url));
@@ -179,7 +181,7 @@ static int split_url(struct directory_http *h, const char *url,
 /* "Name: value" lines of the header file (blank lines and # comments
  * skipped). */
 static int read_headers(const char *path, struct curl_slist **out,
-			struct bw_error *err)
+                        struct bw_error *err)
 {
 	struct curl_slist *list = NULL, *l;
 	char *data = NULL, *line, *save = NULL;
@@ -210,8 +212,8 @@ static int read_headers(const char *path, struct curl_slist **out,
 				curl_slist_free_all(list);
 				free(data);
 				return bw_error_set(err, path, n,
-						    "not a \"Name: value\" "
-						    "header line");
+				                    "not a \"Name: value\" "
+				                    "header line");
 			}
 			l = curl_slist_append(list, line);
 			if (l == NULL)
@@ -228,7 +230,7 @@ static int read_headers(const char *path, struct curl_slist **out,
 }
 
 struct directory_http *directory_http_new(const struct directory_params *p,
-					  struct bw_error *err)
+                                          struct bw_error *err)
 {
 	struct directory_http *h = xcalloc(1, sizeof(*h));
 	size_t nb = 1024;
@@ -240,16 +242,16 @@ struct directory_http *directory_http_new(const struct directory_params *p,
 	if (split_url(h, p->url, err) < 0 ||
 	    read_headers(p->header_file, &h->headers, err) < 0)
 		goto fail;
-	h->header_file = p->header_file != NULL ? xstrdup(p->header_file)
-						: NULL;
+	h->header_file =
+	    p->header_file != NULL ? xstrdup(p->header_file) : NULL;
 	h->ca_file = p->ca_file != NULL ? xstrdup(p->ca_file) : NULL;
 	h->timeout_us = p->timeout_us > 0 ? p->timeout_us : DEFAULT_TIMEOUT_US;
 	h->ttl_us = p->cache_ttl_us > 0 ? p->cache_ttl_us : DEFAULT_TTL_US;
-	h->retry_us = p->retry_after_us > 0 ? p->retry_after_us
-					    : DEFAULT_RETRY_US;
+	h->retry_us =
+	    p->retry_after_us > 0 ? p->retry_after_us : DEFAULT_RETRY_US;
 	h->cache_max = p->cache_max > 0 ? p->cache_max : DEFAULT_CACHE_MAX;
-	h->max_parallel = p->max_parallel > 0 ? p->max_parallel
-					      : DEFAULT_PARALLEL;
+	h->max_parallel =
+	    p->max_parallel > 0 ? p->max_parallel : DEFAULT_PARALLEL;
 	h->loop = p->loop;
 	h->on_ready = p->on_ready;
 	h->arg = p->arg;
@@ -332,20 +334,20 @@ int directory_http_reload(struct directory_http *h, struct bw_error *err)
  */
 
 int directory_entry_from_json(const char *id, const char *json, size_t len,
-			      struct directory_entry *out,
-			      struct bw_error *err)
+                              struct directory_entry *out, struct bw_error *err)
 {
-	static const char *const keys[] = { "id", "name", "email",
-					    "alt_email", "locale" };
+	static const char *const keys[] = {"id", "name", "email", "alt_email",
+	                                   "locale"};
 	json_error_t je;
 	json_t *o = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-	char *vals[5] = { NULL };
+	char *vals[5] = {NULL};
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(o)) {
-		bw_error_set(err, NULL, 0, "the answer is not a JSON object%s%s",
-			     o == NULL ? ": " : "", o == NULL ? je.text : "");
+		bw_error_set(err, NULL, 0,
+		             "the answer is not a JSON object%s%s",
+		             o == NULL ? ": " : "", o == NULL ? je.text : "");
 		goto out;
 	}
 	for (size_t k = 0; k < 5; k++) {
@@ -356,8 +358,8 @@ int directory_entry_from_json(const char *id, const char *json, size_t len,
 		if (!json_is_string(v) ||
 		    strlen(json_string_value(v)) != json_string_length(v)) {
 			bw_error_set(err, NULL, 0,
-				     "\"%s\" must be a string without NUL",
-				     keys[k]);
+			             "\"%s\" must be a string without NUL",
+			             keys[k]);
 			goto out;
 		}
 		vals[k] = xstrdup(json_string_value(v));
@@ -395,22 +397,21 @@ static void done(CURL *easy, CURLcode rc, void *arg)
 	(void)curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
 	if (rc != CURLE_OK) {
 		snprintf(why, sizeof(why), "directory look-up failed: %s",
-			 r->too_big ? "the answer is over 64 KiB"
-				    : curl_easy_strerror(rc));
+		         r->too_big ? "the answer is over 64 KiB"
+		                    : curl_easy_strerror(rc));
 		cache_put(h, r->id, A_FAILED, NULL, why, h->retry_us);
 	} else if (status == 404) {
 		cache_put(h, r->id, A_NOT_FOUND, NULL,
-			  "not in the directory (HTTP 404)", h->ttl_us);
+		          "not in the directory (HTTP 404)", h->ttl_us);
 	} else if (status != 200) {
 		snprintf(why, sizeof(why),
-			 "directory look-up failed: HTTP status %ld", status);
+		         "directory look-up failed: HTTP status %ld", status);
 		cache_put(h, r->id, A_FAILED, NULL, why, h->retry_us);
-	} else if (directory_entry_from_json(r->id,
-					     r->body.data != NULL ? r->body.data
-								  : "",
-					     r->body.len, &e, &err) < 0) {
+	} else if (directory_entry_from_json(
+	               r->id, r->body.data != NULL ? r->body.data : "",
+	               r->body.len, &e, &err) < 0) {
 		snprintf(why, sizeof(why), "directory entry refused: %s",
-			 err.msg);
+		         err.msg);
 		cache_put(h, r->id, A_REFUSED, NULL, why, h->ttl_us);
 	} else {
 		cache_put(h, r->id, A_FOUND, &e, NULL, h->ttl_us);
@@ -433,7 +434,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *arg)
 
 /* Start the request for id: 0, or -1 with why. */
 static int start(struct directory_http *h, const char *id, char *why,
-		 size_t why_size)
+                 size_t why_size)
 {
 	struct request *r = xcalloc(1, sizeof(*r));
 	struct bw_error err;
@@ -455,12 +456,12 @@ static int start(struct directory_http *h, const char *id, char *why,
 		c = curl_easy_setopt(r->easy, CURLOPT_URL, url);
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR,
-				     "http,https");
+		                     "http,https");
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(r->easy, CURLOPT_TIMEOUT_MS,
-				     (long)(h->timeout_us / 1000));
+		                     (long)(h->timeout_us / 1000));
 	if (c == CURLE_OK)
 		c = curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, h->headers);
 	if (c == CURLE_OK)
@@ -483,16 +484,18 @@ static int start(struct directory_http *h, const char *id, char *why,
 	h->requests++;
 	return 0;
 fail:
-	snprintf(why, why_size, "directory look-up: cannot set up the "
-		 "request (%s)", curl_easy_strerror(c));
+	snprintf(why, why_size,
+	         "directory look-up: cannot set up the "
+	         "request (%s)",
+	         curl_easy_strerror(c));
 	request_free(r);
 	return -1;
 }
 
 enum directory_result directory_http_lookup(struct directory_http *h,
-					    const char *id,
-					    struct directory_entry *out,
-					    char *why, size_t why_size)
+                                            const char *id,
+                                            struct directory_entry *out,
+                                            char *why, size_t why_size)
 {
 	struct cached *c = *slot_of(h, id);
 
@@ -530,7 +533,7 @@ enum directory_result directory_http_lookup(struct directory_http *h,
 }
 
 void directory_http_stats(const struct directory_http *h,
-			  struct directory_stats *out)
+                          struct directory_stats *out)
 {
 	out->requests = h->requests;
 	out->cache_hits = h->hits;

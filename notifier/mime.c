@@ -50,47 +50,48 @@ static bool is_ldh(unsigned char c)
 }
 
 static int check_domain(const char *d, size_t len, const char *what,
-			struct bw_error *err)
+                        struct bw_error *err)
 {
 	size_t label = 0;
 
 	if (len == 0)
 		return bw_error_set(err, NULL, 0, "%s: no domain after '@'",
-				    what);
+		                    what);
 	if (d[0] == '[') {
 		if (len < 3 || d[len - 1] != ']')
-			return bw_error_set(err, NULL, 0,
-					    "%s: an address literal needs [...]",
-					    what);
+			return bw_error_set(
+			    err, NULL, 0, "%s: an address literal needs [...]",
+			    what);
 		for (size_t i = 1; i + 1 < len; i++)
 			if (!is_ldh((unsigned char)d[i]) && d[i] != '.' &&
 			    d[i] != ':')
 				return bw_error_set(err, NULL, 0,
-						    "%s: bad character in the "
-						    "address literal",
-						    what);
+				                    "%s: bad character in the "
+				                    "address literal",
+				                    what);
 		return 0;
 	}
 	for (size_t i = 0; i <= len; i++) {
 		if (i == len || d[i] == '.') {
 			if (label == 0 || label > 63)
-				return bw_error_set(err, NULL, 0,
-						    "%s: a label of the domain "
-						    "is empty or longer than 63",
-						    what);
+				return bw_error_set(
+				    err, NULL, 0,
+				    "%s: a label of the domain "
+				    "is empty or longer than 63",
+				    what);
 			if (d[i - 1] == '-' || d[i - label] == '-')
 				return bw_error_set(err, NULL, 0,
-						    "%s: a label of the domain "
-						    "starts or ends with '-'",
-						    what);
+				                    "%s: a label of the domain "
+				                    "starts or ends with '-'",
+				                    what);
 			label = 0;
 			continue;
 		}
 		if (!is_ldh((unsigned char)d[i]))
 			return bw_error_set(err, NULL, 0,
-					    "%s: the domain may hold letters, "
-					    "digits, '-' and dots only",
-					    what);
+			                    "%s: the domain may hold letters, "
+			                    "digits, '-' and dots only",
+			                    what);
 		label++;
 	}
 	return 0;
@@ -106,38 +107,38 @@ int mime_addr_check(const char *addr, const char *what, struct bw_error *err)
 	len = strlen(addr);
 	if (len < 3 || len > MIME_MAX_ADDR)
 		return bw_error_set(err, NULL, 0,
-				    "%s: an address has 3-%d bytes", what,
-				    MIME_MAX_ADDR);
+		                    "%s: an address has 3-%d bytes", what,
+		                    MIME_MAX_ADDR);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)addr[i];
 
 		if (c < 0x21 || c > 0x7e)
 			return bw_error_set(err, NULL, 0,
-					    "%s: an address is printable ASCII "
-					    "without spaces or line breaks",
-					    what);
+			                    "%s: an address is printable ASCII "
+			                    "without spaces or line breaks",
+			                    what);
 	}
 	at = strchr(addr, '@');
 	if (at == NULL || strchr(at + 1, '@') != NULL)
 		return bw_error_set(err, NULL, 0,
-				    "%s: an address has exactly one '@'", what);
+		                    "%s: an address has exactly one '@'", what);
 	if (at == addr || at - addr > 64)
 		return bw_error_set(err, NULL, 0,
-				    "%s: the local part has 1-64 bytes", what);
+		                    "%s: the local part has 1-64 bytes", what);
 	for (const char *p = addr; p < at; p++) {
 		if (*p == '.') {
 			if (p == addr || p + 1 == at || p[1] == '.')
 				return bw_error_set(err, NULL, 0,
-						    "%s: a dot starts, ends or "
-						    "doubles in the local part",
-						    what);
+				                    "%s: a dot starts, ends or "
+				                    "doubles in the local part",
+				                    what);
 			continue;
 		}
 		if (!is_atext((unsigned char)*p))
 			return bw_error_set(err, NULL, 0,
-					    "%s: bad character '%c' in the "
-					    "local part",
-					    what, *p);
+			                    "%s: bad character '%c' in the "
+			                    "local part",
+			                    what, *p);
 	}
 	return check_domain(at + 1, len - (size_t)(at + 1 - addr), what, err);
 }
@@ -156,7 +157,7 @@ const char *mime_addr_domain(const char *addr)
 static int full(struct bw_error *err)
 {
 	return bw_error_set(err, NULL, 0, "message larger than %u bytes",
-			    MIME_MAX_MESSAGE);
+	                    MIME_MAX_MESSAGE);
 }
 
 /* Whether a value must be encoded: not printable ASCII, holds "=?"
@@ -181,30 +182,30 @@ static bool needs_encoding(const char *v, size_t len, size_t col)
 }
 
 int mime_text_check(const char *what, const char *v, size_t max,
-		    struct bw_error *err)
+                    struct bw_error *err)
 {
 	size_t len = strlen(v), n;
 
 	if (len > max)
-		return bw_error_set(err, NULL, 0,
-				    "%s: longer than %zu bytes", what, max);
+		return bw_error_set(err, NULL, 0, "%s: longer than %zu bytes",
+		                    what, max);
 	if (!mime_value_ok(v, len))
 		return bw_error_set(err, NULL, 0,
-				    "%s: a line break (CR or LF) is refused: "
-				    "it would go into a mail header",
-				    what);
+		                    "%s: a line break (CR or LF) is refused: "
+		                    "it would go into a mail header",
+		                    what);
 	for (size_t i = 0; i < len; i += n) {
 		unsigned char c = (unsigned char)v[i];
 
 		n = bw_utf8_len((const unsigned char *)v + i, len - i);
 		if (n == 0)
-			return bw_error_set(err, NULL, 0,
-					    "%s: not valid UTF-8", what);
+			return bw_error_set(err, NULL, 0, "%s: not valid UTF-8",
+			                    what);
 		if (n == 1 && ((c < 0x20 && c != '\t') || c == 0x7f))
 			return bw_error_set(err, NULL, 0,
-					    "%s: a control character is "
-					    "refused",
-					    what);
+			                    "%s: a control character is "
+			                    "refused",
+			                    what);
 	}
 	return 0;
 }
@@ -212,7 +213,7 @@ int mime_text_check(const char *what, const char *v, size_t max,
 /* Append v as printable ASCII, folded at spaces: a line break goes before
  * a space, so unfolding gives v back. *col is the current column. */
 static int put_folded(struct bw_buf *out, const char *v, size_t len,
-		      size_t *col)
+                      size_t *col)
 {
 	size_t i = 0;
 
@@ -238,7 +239,7 @@ static int put_folded(struct bw_buf *out, const char *v, size_t len,
 /* Append v as B-encoded words of UTF-8, each on a line of at most EW_LINE
  * columns, never splitting a character. */
 static int put_encoded(struct bw_buf *out, const char *v, size_t len,
-		       size_t *col)
+                       size_t *col)
 {
 	size_t i = 0;
 
@@ -254,15 +255,16 @@ static int put_encoded(struct bw_buf *out, const char *v, size_t len,
 		/* whole characters, at least one */
 		while (i + n < len) {
 			k = bw_utf8_len((const unsigned char *)v + i + n,
-					len - i - n);
+			                len - i - n);
 			if (k == 0)
 				k = 1;
 			if (n + k > max && n > 0)
 				break;
 			n += k;
 		}
-		sodium_bin2base64(b64, sizeof(b64), (const unsigned char *)v + i,
-				  n, sodium_base64_VARIANT_ORIGINAL);
+		sodium_bin2base64(b64, sizeof(b64),
+		                  (const unsigned char *)v + i, n,
+		                  sodium_base64_VARIANT_ORIGINAL);
 		if (i > 0) {
 			if (bw_buf_addstr(out, "\r\n ") < 0)
 				return -1;
@@ -281,22 +283,23 @@ static int check_name(const char *name, struct bw_error *err)
 	size_t len = strlen(name);
 
 	if (len == 0 || len > 76)
-		return bw_error_set(err, NULL, 0, "a header name has 1-76 "
-				    "characters");
+		return bw_error_set(err, NULL, 0,
+		                    "a header name has 1-76 "
+		                    "characters");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
 
 		if (c < 33 || c > 126 || c == ':')
 			return bw_error_set(err, NULL, 0,
-					    "header name \"%.76s\": printable "
-					    "ASCII without ':'",
-					    name);
+			                    "header name \"%.76s\": printable "
+			                    "ASCII without ':'",
+			                    name);
 	}
 	return 0;
 }
 
 int mime_header(struct bw_buf *out, const char *name, const char *value,
-		struct bw_error *err)
+                struct bw_error *err)
 {
 	size_t len, col;
 	int rc;
@@ -336,14 +339,12 @@ static int put_display(struct bw_buf *out, const char *d, size_t *col)
 	return bw_buf_addc(out, '"');
 }
 
-int mime_header_addr(struct bw_buf *out, const char *name,
-		     const char *display, const char *addr,
-		     struct bw_error *err)
+int mime_header_addr(struct bw_buf *out, const char *name, const char *display,
+                     const char *addr, struct bw_error *err)
 {
 	size_t col;
 
-	if (check_name(name, err) < 0 ||
-	    mime_addr_check(addr, name, err) < 0)
+	if (check_name(name, err) < 0 || mime_addr_check(addr, name, err) < 0)
 		return -1;
 	if (display != NULL && display[0] != '\0' &&
 	    mime_text_check(name, display, MIME_MAX_NAME, err) < 0)
@@ -391,10 +392,10 @@ int mime_qp(struct bw_buf *out, const char *text, size_t len)
 			unsigned char c = (unsigned char)text[k];
 			bool last = k + 1 == stop;
 			bool enc = c == '=' || c > 0x7e ||
-				   (c < 0x20 && c != '\t') ||
-				   ((c == ' ' || c == '\t') && last) ||
-				   (c == '.' && col == 0) ||
-				   (c == 'F' && col == 0); /* "From " */
+			           (c < 0x20 && c != '\t') ||
+			           ((c == ' ' || c == '\t') && last) ||
+			           (c == '.' && col == 0) ||
+			           (c == 'F' && col == 0); /* "From " */
 			char tok[3];
 			size_t n = 1;
 
@@ -434,11 +435,11 @@ int mime_qp(struct bw_buf *out, const char *text, size_t len)
 
 const char *mime_date(int64_t utc_us, char *buf, size_t size)
 {
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed",
-					    "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-					      "May", "Jun", "Jul", "Aug",
-					      "Sep", "Oct", "Nov", "Dec" };
+	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed",
+	                                   "Thu", "Fri", "Sat"};
+	static const char *const months[] = {"Jan", "Feb", "Mar", "Apr",
+	                                     "May", "Jun", "Jul", "Aug",
+	                                     "Sep", "Oct", "Nov", "Dec"};
 	time_t t = (time_t)(utc_us / 1000000);
 	struct tm tm;
 
@@ -447,8 +448,8 @@ const char *mime_date(int64_t utc_us, char *buf, size_t size)
 		return buf;
 	}
 	snprintf(buf, size, "%s, %02d %s %04d %02d:%02d:%02d +0000",
-		 days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	         days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+	         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return buf;
 }
 
@@ -466,8 +467,8 @@ static void hash_field(crypto_hash_sha256_state *h, const char *s)
 }
 
 char *mime_message_id(const char *kind, const char *incident,
-		      const char *recipient_key, uint32_t version,
-		      const char *domain)
+                      const char *recipient_key, uint32_t version,
+                      const char *domain)
 {
 	crypto_hash_sha256_state h;
 	unsigned char d[crypto_hash_sha256_BYTES];
@@ -492,32 +493,32 @@ static int check_message_id(const char *id, struct bw_error *err)
 	if (len < 5 || len > 250 || id[0] != '<' || id[len - 1] != '>' ||
 	    strchr(id, '@') == NULL)
 		return bw_error_set(err, NULL, 0,
-				    "Message-ID: must be <left@right>");
+		                    "Message-ID: must be <left@right>");
 	for (size_t i = 1; i + 1 < len; i++) {
 		unsigned char c = (unsigned char)id[i];
 
 		if (c < 0x21 || c > 0x7e || c == '<' || c == '>')
 			return bw_error_set(err, NULL, 0,
-					    "Message-ID: printable ASCII only");
+			                    "Message-ID: printable ASCII only");
 	}
 	return 0;
 }
 
 static int part(struct bw_buf *out, const char *type, const char *body,
-		struct bw_error *err)
+                struct bw_error *err)
 {
 	if (bw_buf_printf(out,
-			  "Content-Type: %s; charset=utf-8\r\n"
-			  "Content-Transfer-Encoding: quoted-printable\r\n"
-			  "\r\n",
-			  type) < 0 ||
+	                  "Content-Type: %s; charset=utf-8\r\n"
+	                  "Content-Transfer-Encoding: quoted-printable\r\n"
+	                  "\r\n",
+	                  type) < 0 ||
 	    mime_qp(out, body, strlen(body)) < 0)
 		return full(err);
 	return 0;
 }
 
 int mime_build(const struct mime_msg *m, struct bw_buf *out,
-	       struct bw_error *err)
+               struct bw_error *err)
 {
 	char date[40];
 
@@ -531,15 +532,15 @@ int mime_build(const struct mime_msg *m, struct bw_buf *out,
 	    mime_header_addr(out, "Reply-To", NULL, m->reply_to, err) < 0)
 		return -1;
 	if (mime_header(out, "Subject", m->subject != NULL ? m->subject : "",
-			err) < 0)
+	                err) < 0)
 		return -1;
 	if (bw_buf_printf(out,
-			  "Date: %s\r\n"
-			  "Message-ID: %s\r\n"
-			  "Auto-Submitted: auto-generated\r\n"
-			  "MIME-Version: 1.0\r\n",
-			  mime_date(m->date_us, date, sizeof(date)),
-			  m->message_id) < 0)
+	                  "Date: %s\r\n"
+	                  "Message-ID: %s\r\n"
+	                  "Auto-Submitted: auto-generated\r\n"
+	                  "MIME-Version: 1.0\r\n",
+	                  mime_date(m->date_us, date, sizeof(date)),
+	                  m->message_id) < 0)
 		return full(err);
 	for (size_t i = 0; i < m->n_extra; i++)
 		if (mime_header(out, m->extra[i].name, m->extra[i].value, err) <
@@ -547,13 +548,13 @@ int mime_build(const struct mime_msg *m, struct bw_buf *out,
 			return -1;
 	if (m->html == NULL)
 		return part(out, "text/plain", m->text, err);
-	if (bw_buf_addstr(out,
-			  "Content-Type: multipart/alternative;\r\n"
-			  " boundary=\"" BOUNDARY "\"\r\n"
-			  "\r\n"
-			  "This is a message in MIME format: a text and an HTML "
-			  "version of the same.\r\n"
-			  "\r\n--" BOUNDARY "\r\n") < 0)
+	if (bw_buf_addstr(
+	        out, "Content-Type: multipart/alternative;\r\n"
+	             " boundary=\"" BOUNDARY "\"\r\n"
+	             "\r\n"
+	             "This is a message in MIME format: a text and an HTML "
+	             "version of the same.\r\n"
+	             "\r\n--" BOUNDARY "\r\n") < 0)
 		return full(err);
 	if (part(out, "text/plain", m->text, err) < 0)
 		return -1;

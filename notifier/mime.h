@@ -6,11 +6,12 @@
  * (multipart/alternative). What goes into a header or an envelope is
  * checked first: a value with CR, LF or NUL (or another control character
  * but TAB) is refused, never cleaned, so that nothing taken from a
- * directory or an incident can add a header or a recipient. Addresses must be plain ASCII local@domain (no SMTPUTF8);
- * display names and subjects may be any UTF-8 and are RFC 2047-encoded when
- * they are not ASCII. Bodies are UTF-8, quoted-printable, so that every line
- * is short, ends in CRLF and no line starts with a lone dot. The boundary
- * starts with "=_", which quoted-printable text can never contain.
+ * directory or an incident can add a header or a recipient. Addresses must be
+ * plain ASCII local@domain (no SMTPUTF8); display names and subjects may be any
+ * UTF-8 and are RFC 2047-encoded when they are not ASCII. Bodies are UTF-8,
+ * quoted-printable, so that every line is short, ends in CRLF and no line
+ * starts with a lone dot. The boundary starts with "=_", which quoted-printable
+ * text can never contain.
  *
  * Pure functions: no I/O, no clock (the Date is given).
  */
@@ -25,8 +26,8 @@
 #include "../common/error.h"
 
 /* RFC 5321: a path is at most 256 octets, a mailbox 254. */
-#define MIME_MAX_ADDR 254
-#define MIME_MAX_NAME 256    /* a display name, bytes */
+#define MIME_MAX_ADDR    254
+#define MIME_MAX_NAME    256 /* a display name, bytes */
 #define MIME_MAX_SUBJECT 998 /* one header line */
 #define MIME_MAX_MESSAGE (32u << 20)
 
@@ -38,7 +39,7 @@ bool mime_value_ok(const char *v, size_t len);
  * bytes of UTF-8 without CR, LF, NUL or another control character but
  * TAB. Returns -1 with err naming what. */
 int mime_text_check(const char *what, const char *v, size_t max,
-		    struct bw_error *err) BW_WUR;
+                    struct bw_error *err) BW_WUR;
 
 /* Check an address for an envelope and a header: 3-254 bytes of printable
  * ASCII, one '@' with a local part of atext and dots (no leading, trailing
@@ -46,7 +47,7 @@ int mime_text_check(const char *what, const char *v, size_t max,
  * address literal [...] of the same characters and ':'). Returns -1 with
  * err saying what is wrong (what names the value: "email", "from"). */
 int mime_addr_check(const char *addr, const char *what,
-		    struct bw_error *err) BW_WUR;
+                    struct bw_error *err) BW_WUR;
 
 /* The domain of a checked address (borrowed, points into addr). */
 const char *mime_addr_domain(const char *addr);
@@ -57,14 +58,13 @@ const char *mime_addr_domain(const char *addr);
  * NUL or another control character but TAB, is not UTF-8, or out's ceiling
  * is reached. */
 int mime_header(struct bw_buf *out, const char *name, const char *value,
-		struct bw_error *err) BW_WUR;
+                struct bw_error *err) BW_WUR;
 
 /* Append "Name: display <addr>" (or just addr when display is NULL or
  * empty): the display name quoted when it is ASCII, encoded words when it is
  * not. Checks both values. */
-int mime_header_addr(struct bw_buf *out, const char *name,
-		     const char *display, const char *addr,
-		     struct bw_error *err) BW_WUR;
+int mime_header_addr(struct bw_buf *out, const char *name, const char *display,
+                     const char *addr, struct bw_error *err) BW_WUR;
 
 /* Append text (UTF-8, any line ends) as quoted-printable with CRLF line
  * ends: '=' and bytes outside printable ASCII encoded, soft breaks before
@@ -80,8 +80,8 @@ const char *mime_date(int64_t utc_us, char *buf, size_t size);
  * version) "." version "@" domain ">". The same inputs give the same id,
  * whenever and however often it is rendered. Caller frees. */
 char *mime_message_id(const char *kind, const char *incident,
-		      const char *recipient_key, uint32_t version,
-		      const char *domain);
+                      const char *recipient_key, uint32_t version,
+                      const char *domain);
 
 struct mime_header_kv {
 	const char *name;
@@ -110,6 +110,6 @@ struct mime_msg {
  * value is refused (naming it) or the message is over MIME_MAX_MESSAGE;
  * out then holds a partial message to be thrown away. */
 int mime_build(const struct mime_msg *m, struct bw_buf *out,
-	       struct bw_error *err) BW_WUR;
+               struct bw_error *err) BW_WUR;
 
 #endif

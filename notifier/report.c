@@ -21,6 +21,7 @@
 #include "../common/bwtime.h"
 #include "../common/utf8.h"
 #include "../common/xmalloc.h"
+#include "jb.h"
 
 int report_format_by_name(const char *name, enum report_format *out)
 {
@@ -567,24 +568,8 @@ static int render_markdown(const struct store_record *r,
  * JSON.
  */
 
-static json_t *jnew(json_t *j)
-{
-	if (j == NULL)
-		abort();
-	return j;
-}
 
-static void jset(json_t *o, const char *key, json_t *v)
-{
-	if (json_object_set_new(o, key, jnew(v)) != 0)
-		abort();
-}
 
-static void jpush(json_t *a, json_t *v)
-{
-	if (json_array_append_new(a, jnew(v)) != 0)
-		abort();
-}
 
 /* A string from the record; NULL is null. */
 static json_t *jstr(const char *s)
@@ -622,118 +607,118 @@ static json_t *jint(uint64_t v)
 static json_t *json_facts(const struct store_record *r, int64_t now_us)
 {
 	const struct store_incident *inc = &r->inc;
-	json_t *f = jnew(json_object()), *actor = jnew(json_object());
+	json_t *f = jb_new(json_object()), *actor = jb_new(json_object());
 	size_t i;
 
-	jset(f, "what", jstr(inc->title));
-	jset(f, "summary", jstr(inc->summary));
-	jset(f, "rule", jstr(inc->rule));
-	jset(f, "category", jstr(inc->category));
-	jset(f, "severity", jstr(sev(inc->severity)));
-	jset(f, "host", jstr(inc->host));
+	jb_set(f, "what", jstr(inc->title));
+	jb_set(f, "summary", jstr(inc->summary));
+	jb_set(f, "rule", jstr(inc->rule));
+	jb_set(f, "category", jstr(inc->category));
+	jb_set(f, "severity", jstr(sev(inc->severity)));
+	jb_set(f, "host", jstr(inc->host));
 	for (i = 0; i < inc->n_actor; i++)
-		jset(actor, inc->actor[i].key, jstr(inc->actor[i].value));
-	jset(f, "actor", actor);
-	jset(f, "first_seen", jtime(inc->first_seen_us));
-	jset(f, "last_seen", jtime(inc->last_seen_us));
-	jset(f, "event_count", jint(inc->event_count));
-	jset(f, "detected", jtime(inc->detected_us));
-	jset(f, "aware", jtime(inc->aware_us));
-	jset(f, "aware_reason", jstr(inc->aware_reason));
-	jset(f, "deadline", jtime(inc->deadline_us));
-	jset(f, "deadline_passed", json_boolean(now_us > inc->deadline_us));
-	jset(f, "state", jstr(state(inc->state)));
-	jset(f, "contained", jtime(inc->contained_us));
-	jset(f, "notified", jtime(inc->notified_us));
-	jset(f, "closed", jtime(inc->closed_us));
-	jset(f, "closed_by", jstr(inc->closed_by));
-	jset(f, "resolution", jstr(inc->resolution));
-	jset(f, "revision", json_integer(inc->revision));
-	jset(f, "revisions", json_integer(inc->n_revisions));
+		jb_set(actor, inc->actor[i].key, jstr(inc->actor[i].value));
+	jb_set(f, "actor", actor);
+	jb_set(f, "first_seen", jtime(inc->first_seen_us));
+	jb_set(f, "last_seen", jtime(inc->last_seen_us));
+	jb_set(f, "event_count", jint(inc->event_count));
+	jb_set(f, "detected", jtime(inc->detected_us));
+	jb_set(f, "aware", jtime(inc->aware_us));
+	jb_set(f, "aware_reason", jstr(inc->aware_reason));
+	jb_set(f, "deadline", jtime(inc->deadline_us));
+	jb_set(f, "deadline_passed", json_boolean(now_us > inc->deadline_us));
+	jb_set(f, "state", jstr(state(inc->state)));
+	jb_set(f, "contained", jtime(inc->contained_us));
+	jb_set(f, "notified", jtime(inc->notified_us));
+	jb_set(f, "closed", jtime(inc->closed_us));
+	jb_set(f, "closed_by", jstr(inc->closed_by));
+	jb_set(f, "resolution", jstr(inc->resolution));
+	jb_set(f, "revision", json_integer(inc->revision));
+	jb_set(f, "revisions", json_integer(inc->n_revisions));
 	return f;
 }
 
 static json_t *json_effects(const struct store_record *r)
 {
-	json_t *e = jnew(json_object()), *a;
+	json_t *e = jb_new(json_object()), *a;
 	size_t i;
 
-	jset(e, "affected_customers_count", jint(r->n_customers));
-	a = jnew(json_array());
+	jb_set(e, "affected_customers_count", jint(r->n_customers));
+	a = jb_new(json_array());
 	for (i = 0; i < r->n_customers; i++) {
-		json_t *c = jnew(json_object());
+		json_t *c = jb_new(json_object());
 
-		jset(c, "id", jstr(r->customers[i].id));
-		jset(c, "first_revision",
+		jb_set(c, "id", jstr(r->customers[i].id));
+		jb_set(c, "first_revision",
 		     json_integer(r->customers[i].first_revision));
-		jpush(a, c);
+		jb_push(a, c);
 	}
-	jset(e, "affected_customers", a);
-	jset(e, "affected_unknown", json_boolean(r->inc.affected_unknown));
-	a = jnew(json_array());
+	jb_set(e, "affected_customers", a);
+	jb_set(e, "affected_unknown", json_boolean(r->inc.affected_unknown));
+	a = jb_new(json_array());
 	for (i = 0; i < r->n_data_kinds; i++)
-		jpush(a, jstr(r->data_kinds[i].kind));
-	jset(e, "data_kinds", a);
-	jset(e, "credentials", json_boolean(r->inc.credentials));
-	jset(e, "notify_customers", json_boolean(r->inc.notify_customers));
-	a = jnew(json_array());
+		jb_push(a, jstr(r->data_kinds[i].kind));
+	jb_set(e, "data_kinds", a);
+	jb_set(e, "credentials", json_boolean(r->inc.credentials));
+	jb_set(e, "notify_customers", json_boolean(r->inc.notify_customers));
+	a = jb_new(json_array());
 	for (i = 0; i < r->n_evidence; i++) {
 		const struct store_evidence *ev = &r->evidence[i];
-		json_t *x = jnew(json_object());
+		json_t *x = jb_new(json_object());
 
-		jset(x, "ts", jtime(ev->ts_us));
-		jset(x, "source", jstr(ev->source));
-		jset(x, "ref", jstr(ev->ref));
-		jset(x, "excerpt", jstr(ev->excerpt));
-		jset(x, "first_revision", json_integer(ev->first_revision));
-		jpush(a, x);
+		jb_set(x, "ts", jtime(ev->ts_us));
+		jb_set(x, "source", jstr(ev->source));
+		jb_set(x, "ref", jstr(ev->ref));
+		jb_set(x, "excerpt", jstr(ev->excerpt));
+		jb_set(x, "first_revision", json_integer(ev->first_revision));
+		jb_push(a, x);
 	}
-	jset(e, "evidence", a);
-	jset(e, "evidence_omitted", jint(r->inc.evidence_omitted));
+	jb_set(e, "evidence", a);
+	jb_set(e, "evidence_omitted", jint(r->inc.evidence_omitted));
 	return e;
 }
 
 static json_t *json_remedial(const struct store_record *r)
 {
-	json_t *a = jnew(json_array());
+	json_t *a = jb_new(json_array());
 	size_t i;
 
 	for (i = 0; i < r->n_steps; i++) {
 		const struct store_step *p = &r->steps[i];
-		json_t *x = jnew(json_object());
+		json_t *x = jb_new(json_object());
 
-		jset(x, "origin", jstr(p->manual ? "manual" : "agent"));
-		jset(x, "action", jstr(p->action));
-		jset(x, "started", jtime(p->started_us));
-		jset(x, "finished", jtime(p->finished_us));
-		jset(x, "status", jstr(p->status));
-		jset(x, "detail", jstr(p->detail));
-		jset(x, "operator", jstr(p->operator_name));
-		jset(x, "revision",
+		jb_set(x, "origin", jstr(p->manual ? "manual" : "agent"));
+		jb_set(x, "action", jstr(p->action));
+		jb_set(x, "started", jtime(p->started_us));
+		jb_set(x, "finished", jtime(p->finished_us));
+		jb_set(x, "status", jstr(p->status));
+		jb_set(x, "detail", jstr(p->detail));
+		jb_set(x, "operator", jstr(p->operator_name));
+		jb_set(x, "revision",
 		     p->manual ? json_null() : json_integer(p->revision));
-		jset(x, "recorded", jtime(p->recorded_us));
-		jpush(a, x);
+		jb_set(x, "recorded", jtime(p->recorded_us));
+		jb_push(a, x);
 	}
 	return a;
 }
 
 static json_t *json_item(const struct tl_item *it, bool decision)
 {
-	json_t *x = jnew(json_object());
+	json_t *x = jb_new(json_object());
 
-	jset(x, "at", jtime(it->at_us));
+	jb_set(x, "at", jtime(it->at_us));
 	if (decision) {
-		jset(x, "kind", jstr(decision_kind(it)));
-		jset(x, "by", jstr(it->by));
-		jset(x, "reason", jstr(it->reason));
-		jset(x, "detail", jstr(it->detail));
+		jb_set(x, "kind", jstr(decision_kind(it)));
+		jb_set(x, "by", jstr(it->by));
+		jb_set(x, "reason", jstr(it->reason));
+		jb_set(x, "detail", jstr(it->detail));
 		return x;
 	}
-	jset(x, "kind", jstr(tl_kinds[it->kind]));
-	jset(x, "event", jstr(it->event));
-	jset(x, "by", jstr(it->by));
-	jset(x, "detail", jstr(it->detail));
-	jset(x, "revision",
+	jb_set(x, "kind", jstr(tl_kinds[it->kind]));
+	jb_set(x, "event", jstr(it->event));
+	jb_set(x, "by", jstr(it->by));
+	jb_set(x, "detail", jstr(it->detail));
+	jb_set(x, "revision",
 	     it->revision != 0 ? json_integer(it->revision) : json_null());
 	return x;
 }
@@ -741,43 +726,43 @@ static json_t *json_item(const struct tl_item *it, bool decision)
 static json_t *json_audit(const struct store_record *r,
 			  const struct store_verify *v)
 {
-	json_t *a = jnew(json_object());
+	json_t *a = jb_new(json_object());
 
-	jset(a, "verified", json_boolean(v->ok));
-	jset(a, "entries", json_integer(v->entries));
-	jset(a, "entries_for_incident", jint(r->n_audit));
-	jset(a, "head", jstr(v->head[0] != '\0' ? v->head : NULL));
-	jset(a, "first_bad",
+	jb_set(a, "verified", json_boolean(v->ok));
+	jb_set(a, "entries", json_integer(v->entries));
+	jb_set(a, "entries_for_incident", jint(r->n_audit));
+	jb_set(a, "head", jstr(v->head[0] != '\0' ? v->head : NULL));
+	jb_set(a, "first_bad",
 	     v->first_bad != 0 ? json_integer(v->first_bad) : json_null());
-	jset(a, "problem", jstr(v->ok ? NULL : v->reason));
+	jb_set(a, "problem", jstr(v->ok ? NULL : v->reason));
 	return a;
 }
 
 json_t *report_json(const struct store_record *r, const struct store_verify *v,
 		    int64_t now_us)
 {
-	json_t *o = jnew(json_object()), *tl, *dec;
+	json_t *o = jb_new(json_object()), *tl, *dec;
 	struct timeline t;
 	size_t i;
 
 	build_timeline(r, &t);
-	jset(o, "format", jstr("breachwatch-breach-record"));
-	jset(o, "version", json_integer(1));
-	jset(o, "generated", jtime(now_us));
-	jset(o, "id", jstr(r->inc.id));
-	jset(o, "facts", json_facts(r, now_us));
-	jset(o, "effects", json_effects(r));
-	jset(o, "remedial_action", json_remedial(r));
-	tl = jnew(json_array());
-	dec = jnew(json_array());
+	jb_set(o, "format", jstr("breachwatch-breach-record"));
+	jb_set(o, "version", json_integer(1));
+	jb_set(o, "generated", jtime(now_us));
+	jb_set(o, "id", jstr(r->inc.id));
+	jb_set(o, "facts", json_facts(r, now_us));
+	jb_set(o, "effects", json_effects(r));
+	jb_set(o, "remedial_action", json_remedial(r));
+	tl = jb_new(json_array());
+	dec = jb_new(json_array());
 	for (i = 0; i < t.n; i++) {
-		jpush(tl, json_item(&t.items[i], false));
+		jb_push(tl, json_item(&t.items[i], false));
 		if (is_decision(&t.items[i]))
-			jpush(dec, json_item(&t.items[i], true));
+			jb_push(dec, json_item(&t.items[i], true));
 	}
-	jset(o, "timeline", tl);
-	jset(o, "decisions", dec);
-	jset(o, "audit", json_audit(r, v));
+	jb_set(o, "timeline", tl);
+	jb_set(o, "decisions", dec);
+	jb_set(o, "audit", json_audit(r, v));
 	free_timeline(&t);
 	return o;
 }

@@ -16,6 +16,10 @@
  * write from the caller (received_us, now_us); the store reads the clock
  * only to stamp a schema migration. One struct store is used by one thread
  * at a time.
+ *
+ * The notifications (the outbox: every message rendered and stored before
+ * it is sent) and the operators' approvals are tables of the same record,
+ * written through outbox.h and read back here with the incident.
  */
 #ifndef BW_STORE_H
 #define BW_STORE_H
@@ -29,7 +33,7 @@
 
 /* The schema version this code writes (PRAGMA user_version). A store at a
  * lower version is migrated step by step on open; a higher one is refused. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* GDPR Art. 33(1): notify the supervisory authority within 72 hours of
  * becoming aware. */
@@ -219,8 +223,42 @@ struct store_clock_change {
 	char *reason;
 };
 
+/* One message of the outbox (outbox.h), without its text. */
+struct store_notification {
+	int64_t rowid;
+	char *kind;  /* team_alert, team_problem, team_reminder, customer_notice */
+	char *customer_id; /* customer notices only */
+	uint32_t version;  /* the notice's version, or the team message's number */
+	char *reason;      /* why it was made */
+	char *recipient;   /* NULL while unresolved */
+	char *recipient_kind; /* primary, alternate, team; NULL if unresolved */
+	char *state; /* unresolved, held, pending, sending, sent, failed,
+			ambiguous */
+	char *hold;   /* approval, credentials: why it was held; NULL if never */
+	char *detail; /* why held, unresolved, failed, ambiguous; may be NULL */
+	enum bw_severity severity; /* the incident's when it was made */
+	uint64_t customers;        /* affected customers when it was made */
+	uint32_t attempts;
+	int64_t next_attempt_us; /* 0: none */
+	int smtp_code;           /* 0: none */
+	char *smtp_text;
+	char *message_id;
+	char *subject;
+	int64_t created_us, updated_us, sent_us, told_us; /* 0: not yet */
+	char *incident_id;
+};
+
+/* An operator's approval of an incident's customer notices. */
+struct store_approval {
+	int64_t at_us;
+	char *operator_name;
+	char *reason; /* may be NULL */
+	uint64_t released; /* notices it released */
+};
+
 /* One incident with its timeline. Arrays are in time order (revisions by
- * number, customers by first revision then arrival). */
+ * number, customers by first revision then arrival, notifications by their
+ * making). */
 struct store_record {
 	struct store_incident inc;
 	struct store_revision *revisions;
@@ -239,8 +277,15 @@ struct store_record {
 	size_t n_notes;
 	struct store_clock_change *clocks;
 	size_t n_clocks;
+	struct store_notification *notifications;
+	size_t n_notifications;
+	struct store_approval *approvals;
+	size_t n_approvals;
 	uint64_t n_audit; /* audit entries about this incident */
 };
+
+/* Free what a notification holds (not n itself). */
+void store_notification_clear(struct store_notification *n);
 
 /* Which incidents store_list returns; 0 members match everything. */
 struct store_filter {

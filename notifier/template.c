@@ -79,7 +79,7 @@ static bool name_ok(const char *s, size_t len)
  * from the line's start to it and from it to the line end. Sets *ls to the
  * line start and *le past the line end. */
 static bool standalone(const char *text, const char *tag, const char *after,
-		       const char **ls, const char **le)
+                       const char **ls, const char **le)
 {
 	const char *p = tag;
 
@@ -104,15 +104,15 @@ static bool standalone(const char *text, const char *tag, const char *after,
 /* Parse from *pos into the list (arr, n, cap) until {{/close}} (close
  * not NULL) or the end. */
 static int parse(struct parser *ps, const char **pos, const char *close,
-		 int open_line, int depth, struct node **arr, size_t *n,
-		 size_t *cap)
+                 int open_line, int depth, struct node **arr, size_t *n,
+                 size_t *cap)
 {
 	const char *p = *pos;
 
 	if (depth > TEMPLATE_MAX_DEPTH)
 		return bw_error_set(ps->err, ps->where, line_of(ps->text, p),
-				    "sections nested deeper than %d",
-				    TEMPLATE_MAX_DEPTH);
+		                    "sections nested deeper than %d",
+		                    TEMPLATE_MAX_DEPTH);
 	for (;;) {
 		const char *open = strstr(p, "{{"), *end, *ls, *le;
 		const char *name;
@@ -123,10 +123,9 @@ static int parse(struct parser *ps, const char **pos, const char *close,
 
 		if (open == NULL) {
 			if (close != NULL)
-				return bw_error_set(ps->err, ps->where,
-						    open_line,
-						    "{{#%s}} is never closed",
-						    close);
+				return bw_error_set(
+				    ps->err, ps->where, open_line,
+				    "{{#%s}} is never closed", close);
 			if (*p != '\0') {
 				nd = add(arr, n, cap);
 				nd->kind = N_TEXT;
@@ -140,7 +139,7 @@ static int parse(struct parser *ps, const char **pos, const char *close,
 		end = strstr(open + 2, "}}");
 		if (end == NULL)
 			return bw_error_set(ps->err, ps->where, line,
-					    "\"{{\" without \"}}\"");
+			                    "\"{{\" without \"}}\"");
 		name = open + 2;
 		if (*name != '\0' && strchr("#^/!>", *name) != NULL)
 			sigil = *name++;
@@ -166,19 +165,18 @@ static int parse(struct parser *ps, const char **pos, const char *close,
 			continue;
 		if (!name_ok(name, nlen))
 			return bw_error_set(ps->err, ps->where, line,
-					    "bad name \"%.*s\" in a tag "
-					    "(letters, digits, _ - .)",
-					    (int)(nlen > 64 ? 64 : nlen), name);
+			                    "bad name \"%.*s\" in a tag "
+			                    "(letters, digits, _ - .)",
+			                    (int)(nlen > 64 ? 64 : nlen), name);
 		if (sigil == '/') {
 			if (close == NULL || strlen(close) != nlen ||
 			    memcmp(close, name, nlen) != 0)
-				return bw_error_set(ps->err, ps->where, line,
-						    "{{/%.*s}} closes %s%s%s",
-						    (int)nlen, name,
-						    close != NULL ? "{{#" : "",
-						    close != NULL ? close
-								  : "nothing",
-						    close != NULL ? "}}" : "");
+				return bw_error_set(
+				    ps->err, ps->where, line,
+				    "{{/%.*s}} closes %s%s%s", (int)nlen, name,
+				    close != NULL ? "{{#" : "",
+				    close != NULL ? close : "nothing",
+				    close != NULL ? "}}" : "");
 			*pos = p;
 			return 0;
 		}
@@ -200,7 +198,7 @@ static int parse(struct parser *ps, const char **pos, const char *close,
 
 				memcpy(sname, nd->name, sizeof(sname));
 				rc = parse(ps, &p, sname, line, depth + 1,
-					   &kids, &nk, &ck);
+				           &kids, &nk, &ck);
 				nd = &(*arr)[*n - 1];
 				nd->children = kids;
 				nd->n_children = nk;
@@ -220,9 +218,9 @@ static int parse(struct parser *ps, const char **pos, const char *close,
 }
 
 static int parse_all(const char *text, const char *where, struct node **out,
-		     size_t *n, struct bw_error *err)
+                     size_t *n, struct bw_error *err)
 {
-	struct parser ps = { text, where, err };
+	struct parser ps = {text, where, err};
 	const char *pos = text;
 	size_t cap = 0;
 
@@ -251,13 +249,14 @@ int template_check(const char *text, const char *where, struct bw_error *err)
 int template_html_escape(struct bw_buf *out, const char *s)
 {
 	static const char *const entity[256] = {
-		['&'] = "&amp;", ['<'] = "&lt;", ['>'] = "&gt;",
-		['"'] = "&quot;", ['\''] = "&#39;",
+	    ['&'] = "&amp;",  ['<'] = "&lt;",   ['>'] = "&gt;",
+	    ['"'] = "&quot;", ['\''] = "&#39;",
 	};
 
 	for (; *s != '\0'; s++) {
 		const char *e = entity[(unsigned char)*s];
-		int rc = e != NULL ? bw_buf_addstr(out, e) : bw_buf_addc(out, *s);
+		int rc =
+		    e != NULL ? bw_buf_addstr(out, e) : bw_buf_addc(out, *s);
 
 		if (rc < 0)
 			return -1;
@@ -332,7 +331,7 @@ static int put_value(struct renderer *r, const json_t *v)
 		s = json_string_value(v);
 	} else if (json_is_integer(v)) {
 		snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
-			 json_integer_value(v));
+		         json_integer_value(v));
 		s = num;
 	} else if (json_is_real(v)) {
 		snprintf(num, sizeof(num), "%g", json_real_value(v));
@@ -343,17 +342,16 @@ static int put_value(struct renderer *r, const json_t *v)
 		return 0; /* objects and arrays print nothing */
 	}
 	return r->html ? template_html_escape(r->out, s)
-		       : bw_buf_addstr(r->out, s);
+	               : bw_buf_addstr(r->out, s);
 }
 
-static int render_nodes(struct renderer *r, const struct node *nodes,
-			size_t n);
+static int render_nodes(struct renderer *r, const struct node *nodes, size_t n);
 
 static int push(struct renderer *r, const json_t *v, int line)
 {
 	if (r->depth == sizeof(r->stack) / sizeof(r->stack[0]))
 		return bw_error_set(r->err, r->where, line,
-				    "contexts nested too deep");
+		                    "contexts nested too deep");
 	r->stack[r->depth++] = v;
 	return 0;
 }
@@ -368,11 +366,11 @@ static int render_partial(struct renderer *r, const struct node *nd)
 
 	if (r->partial == NULL)
 		return bw_error_set(r->err, r->where, nd->line,
-				    "{{> %s}}: no partials here", nd->name);
+		                    "{{> %s}}: no partials here", nd->name);
 	if (r->partials >= TEMPLATE_MAX_DEPTH / 2)
 		return bw_error_set(r->err, r->where, nd->line,
-				    "{{> %s}}: partials nested deeper than %d",
-				    nd->name, TEMPLATE_MAX_DEPTH / 2);
+		                    "{{> %s}}: partials nested deeper than %d",
+		                    nd->name, TEMPLATE_MAX_DEPTH / 2);
 	if (r->partial(nd->name, &text, &where, r->arg, r->err) < 0)
 		return -1;
 	if (parse_all(text, where, &nodes, &n, r->err) < 0)
@@ -423,16 +421,17 @@ static int render_nodes(struct renderer *r, const struct node *nodes, size_t n)
 				if (push(r, v, nd->line) < 0)
 					return -1;
 				if (render_nodes(r, nd->children,
-						 nd->n_children) < 0)
+				                 nd->n_children) < 0)
 					return -1;
 				r->depth--;
 				break;
 			}
-			json_array_foreach(v, k, item) {
+			json_array_foreach(v, k, item)
+			{
 				if (push(r, item, nd->line) < 0)
 					return -1;
 				if (render_nodes(r, nd->children,
-						 nd->n_children) < 0)
+				                 nd->n_children) < 0)
 					return -1;
 				r->depth--;
 			}
@@ -442,20 +441,20 @@ static int render_nodes(struct renderer *r, const struct node *nodes, size_t n)
 	return 0;
 full:
 	return bw_error_set(r->err, r->where, 0,
-			    "rendered text larger than %zu bytes", r->out->max);
+	                    "rendered text larger than %zu bytes", r->out->max);
 }
 
 int template_render(const char *text, const char *where, const json_t *ctx,
-		    bool html, template_partial_fn partial, void *arg,
-		    struct bw_buf *out, struct bw_error *err)
+                    bool html, template_partial_fn partial, void *arg,
+                    struct bw_buf *out, struct bw_error *err)
 {
 	struct renderer r = {
-		.html = html,
-		.partial = partial,
-		.arg = arg,
-		.out = out,
-		.err = err,
-		.where = where,
+	    .html = html,
+	    .partial = partial,
+	    .arg = arg,
+	    .out = out,
+	    .err = err,
+	    .where = where,
 	};
 	struct node *nodes;
 	size_t n;

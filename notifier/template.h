@@ -33,27 +33,26 @@
 #include "../common/buf.h"
 #include "../common/error.h"
 
-#define TEMPLATE_MAX_DEPTH 16   /* nested sections and partials */
-#define TEMPLATE_MAX_NAME 64
+#define TEMPLATE_MAX_DEPTH 16 /* nested sections and partials */
+#define TEMPLATE_MAX_NAME  64
 
 /* Look up the partial name: 0 with *text (caller frees) and *where (the
  * file, for errors; caller frees) set, -1 with err filled. */
-typedef int (*template_partial_fn)(const char *name, char **text,
-				   char **where, void *arg,
-				   struct bw_error *err);
+typedef int (*template_partial_fn)(const char *name, char **text, char **where,
+                                   void *arg, struct bw_error *err);
 
 /* Check text's syntax (partials are not looked up). where names it in
  * errors ("file"). Returns -1 with err at where:line. */
 int template_check(const char *text, const char *where,
-		   struct bw_error *err) BW_WUR;
+                   struct bw_error *err) BW_WUR;
 
 /* Render text with ctx (borrowed) into out. html: escape values for HTML.
  * partial may be NULL (then {{> x}} is an error). Returns -1 with err (a
  * syntax error at where:line, a partial that cannot be had, out's ceiling
  * reached). */
 int template_render(const char *text, const char *where, const json_t *ctx,
-		    bool html, template_partial_fn partial, void *arg,
-		    struct bw_buf *out, struct bw_error *err) BW_WUR;
+                    bool html, template_partial_fn partial, void *arg,
+                    struct bw_buf *out, struct bw_error *err) BW_WUR;
 
 /* Append s to out escaped for HTML text and attributes (& < > " '). */
 int template_html_escape(struct bw_buf *out, const char *s) BW_WUR;

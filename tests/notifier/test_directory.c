@@ -53,14 +53,14 @@ static void remove_all(void)
 }
 
 static enum directory_result look(struct directory *d, const char *id,
-				  struct directory_entry *e, char *why)
+                                  struct directory_entry *e, char *why)
 {
 	return directory_lookup(d, id, e, why, 512);
 }
 
 static struct directory *open_csv(const char *path)
 {
-	struct directory_params p = { .kind = DIRECTORY_CSV, .path = path };
+	struct directory_params p = {.kind = DIRECTORY_CSV, .path = path};
 	struct bw_error err;
 	struct directory *d = directory_new(&p, &err);
 
@@ -69,18 +69,18 @@ static struct directory *open_csv(const char *path)
 }
 
 static const char CSV[] =
-	"\xef\xbb\xbfid,name,email,alt_email,locale\r\n"
-	"c1,Alice Example,alice@example.com,,en\r\n"
-	"c2,\"Müller, Zoë\",zoe@example.org,zoe.alt@example.net,de-DE\r\n"
-	"\"c3\",\"Bob \"\"the builder\"\"\",bob@example.com,,\n"
-	"\n"
-	"c4,\"Eve\r\nBcc: all@example.com\",eve@example.com,,\n" /* line 6 */
-	"c5,Mallory,not-an-address,,\n"                        /* line 8 */
-	"c6,Dup One,dup1@example.com,,\n"                      /* line 9 */
-	"c7,Short,short@example.com\n"                         /* line 10 */
-	"c6,Dup Two,dup2@example.com,,\n"                      /* line 11 */
-	"c8,Tr\"udy,trudy@example.com,,\n"                     /* line 12 */
-	"c9,Last,last@example.com,,\n";                        /* line 13 */
+    "\xef\xbb\xbfid,name,email,alt_email,locale\r\n"
+    "c1,Alice Example,alice@example.com,,en\r\n"
+    "c2,\"Müller, Zoë\",zoe@example.org,zoe.alt@example.net,de-DE\r\n"
+    "\"c3\",\"Bob \"\"the builder\"\"\",bob@example.com,,\n"
+    "\n"
+    "c4,\"Eve\r\nBcc: all@example.com\",eve@example.com,,\n" /* line 6 */
+    "c5,Mallory,not-an-address,,\n"                          /* line 8 */
+    "c6,Dup One,dup1@example.com,,\n"                        /* line 9 */
+    "c7,Short,short@example.com\n"                           /* line 10 */
+    "c6,Dup Two,dup2@example.com,,\n"                        /* line 11 */
+    "c8,Tr\"udy,trudy@example.com,,\n"                       /* line 12 */
+    "c9,Last,last@example.com,,\n";                          /* line 13 */
 
 START_TEST(test_csv)
 {
@@ -115,8 +115,8 @@ START_TEST(test_csv)
 	/* refused rows answer with their file:line and reason */
 	ck_assert_int_eq(look(d, "c4", &e, why), DIRECTORY_REFUSED);
 	ck_assert_msg(strstr(why, "customers.csv:6:") != NULL &&
-			      strstr(why, "line break") != NULL,
-		      "%s", why);
+	                  strstr(why, "line break") != NULL,
+	              "%s", why);
 	ck_assert_int_eq(look(d, "c5", &e, why), DIRECTORY_REFUSED);
 	ck_assert_msg(strstr(why, "customers.csv:8:") != NULL, "%s", why);
 	ck_assert_int_eq(look(d, "c6", &e, why), DIRECTORY_REFUSED);
@@ -134,8 +134,8 @@ START_TEST(test_csv)
 	ck_assert_uint_eq(total, 5);
 	ck_assert_uint_eq(n, 5);
 	ck_assert_msg(strstr(ref[4], "customers.csv:12: a quote inside") !=
-			      NULL,
-		      "%s", ref[4]);
+	                  NULL,
+	              "%s", ref[4]);
 	directory_get_stats(d, &st);
 	ck_assert_uint_eq(st.entries, 4); /* c1, c2, c3, c9 */
 	ck_assert_uint_eq(st.refused, 5);
@@ -147,8 +147,8 @@ START_TEST(test_csv)
 
 		ck_assert_int_lt(directory_reload(d, &err), 0);
 		ck_assert_msg(strstr(err.file, "customers.csv") != NULL &&
-				      err.line == 2,
-			      "%s:%d: %s", err.file, err.line, err.msg);
+		                  err.line == 2,
+		              "%s:%d: %s", err.file, err.line, err.msg);
 	}
 	ck_assert_int_eq(look(d, "c2", &e, why), DIRECTORY_FOUND);
 	directory_entry_clear(&e);
@@ -178,13 +178,13 @@ START_TEST(test_csv_file_errors)
 		int line;
 		const char *msg;
 	} bad[] = {
-		{ "", 1, "empty" },
-		{ "id,name\nc1,x\n", 1, "id and email" },
-		{ "id,email,phone\n", 1, "unknown column \"phone\"" },
-		{ "id,email,id\n", 1, "twice" },
-		{ "id,email\nc1,a@b.c\nc2,\"x@y.z\n", 3, "never closed" },
+	    {"", 1, "empty"},
+	    {"id,name\nc1,x\n", 1, "id and email"},
+	    {"id,email,phone\n", 1, "unknown column \"phone\""},
+	    {"id,email,id\n", 1, "twice"},
+	    {"id,email\nc1,a@b.c\nc2,\"x@y.z\n", 3, "never closed"},
 	};
-	struct directory_params p = { .kind = DIRECTORY_CSV };
+	struct directory_params p = {.kind = DIRECTORY_CSV};
 	struct bw_error err;
 	char *path;
 
@@ -194,9 +194,9 @@ START_TEST(test_csv_file_errors)
 		p.path = path;
 		ck_assert_ptr_null(directory_new(&p, &err));
 		ck_assert_msg(err.line == bad[i].line &&
-				      strstr(err.msg, bad[i].msg) != NULL &&
-				      strstr(err.file, "c.csv") != NULL,
-			      "%zu: %s:%d: %s", i, err.file, err.line, err.msg);
+		                  strstr(err.msg, bad[i].msg) != NULL &&
+		                  strstr(err.file, "c.csv") != NULL,
+		              "%zu: %s:%d: %s", i, err.file, err.line, err.msg);
 		free(path);
 	}
 	p.path = "/nonexistent/customers.csv";
@@ -239,7 +239,7 @@ END_TEST
 
 START_TEST(test_sqlite)
 {
-	struct directory_params p = { .kind = DIRECTORY_SQLITE };
+	struct directory_params p = {.kind = DIRECTORY_SQLITE};
 	struct directory_entry e;
 	struct bw_error err;
 	char why[512], *path;
@@ -250,24 +250,24 @@ START_TEST(test_sqlite)
 	path = xasprintf("%s/crm.db", dir);
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	ck_assert_int_eq(
-		sqlite3_exec(db,
-			     "CREATE TABLE customer (cid TEXT, full_name TEXT,"
-			     " mail TEXT, alt TEXT, lang TEXT);"
-			     "INSERT INTO customer VALUES ('c1', 'Alice',"
-			     " 'alice@example.com', NULL, 'en');"
-			     "INSERT INTO customer VALUES ('c2', 'Eve' || char(13)"
-			     " || char(10) || 'Bcc: x@y.z', 'eve@example.com',"
-			     " NULL, NULL);"
-			     "INSERT INTO customer VALUES ('c3', 'A', 'a@x.y',"
-			     " NULL, NULL);"
-			     "INSERT INTO customer VALUES ('c3', 'B', 'b@x.y',"
-			     " NULL, NULL);",
-			     NULL, NULL, NULL),
-		SQLITE_OK);
+	    sqlite3_exec(db,
+	                 "CREATE TABLE customer (cid TEXT, full_name TEXT,"
+	                 " mail TEXT, alt TEXT, lang TEXT);"
+	                 "INSERT INTO customer VALUES ('c1', 'Alice',"
+	                 " 'alice@example.com', NULL, 'en');"
+	                 "INSERT INTO customer VALUES ('c2', 'Eve' || char(13)"
+	                 " || char(10) || 'Bcc: x@y.z', 'eve@example.com',"
+	                 " NULL, NULL);"
+	                 "INSERT INTO customer VALUES ('c3', 'A', 'a@x.y',"
+	                 " NULL, NULL);"
+	                 "INSERT INTO customer VALUES ('c3', 'B', 'b@x.y',"
+	                 " NULL, NULL);",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK);
 	sqlite3_close(db);
 	p.path = path;
 	p.query = "SELECT full_name AS name, mail AS email, alt AS alt_email,"
-		  " lang AS locale FROM customer WHERE cid = ?1";
+	          " lang AS locale FROM customer WHERE cid = ?1";
 	d = directory_new(&p, &err);
 	ck_assert_msg(d != NULL, "%s", err.msg);
 	ck_assert_int_eq(look(d, "c1", &e, why), DIRECTORY_FOUND);
@@ -282,7 +282,8 @@ START_TEST(test_sqlite)
 	ck_assert_ptr_nonnull(strstr(why, "several rows"));
 	ck_assert_int_eq(look(d, "c9", &e, why), DIRECTORY_NOT_FOUND);
 	/* an injection in the id is just an id */
-	ck_assert_int_eq(look(d, "c1' OR '1'='1", &e, why), DIRECTORY_NOT_FOUND);
+	ck_assert_int_eq(look(d, "c1' OR '1'='1", &e, why),
+	                 DIRECTORY_NOT_FOUND);
 	directory_destroy(&d);
 
 	p.query = "DELETE FROM customer WHERE cid = ?1";
@@ -335,7 +336,7 @@ static void answer(int c, struct server *s)
 	if (auth != NULL) {
 		end = strstr(auth, "\r\n");
 		snprintf(s->last_auth, sizeof(s->last_auth), "%.*s",
-			 (int)(end - auth), auth);
+		         (int)(end - auth), auth);
 	}
 	path = strchr(req, ' ');
 	if (path == NULL)
@@ -365,7 +366,7 @@ static void answer(int c, struct server *s)
 	} else if (strncmp(path, "/c/", 3) == 0 && path[3] == 'n') {
 		/* n...: numbered customers for the cache test */
 		snprintf(buf, sizeof(buf), "{\"email\":\"%s@example.com\"}",
-			 path + 3);
+		         path + 3);
 		body = buf + 0;
 	} else {
 		status = "404 Not Found";
@@ -373,10 +374,10 @@ static void answer(int c, struct server *s)
 	{
 		char head[512];
 		int hl = snprintf(head, sizeof(head),
-				  "HTTP/1.1 %s\r\nContent-Type: "
-				  "application/json\r\nContent-Length: %zu\r\n"
-				  "Connection: close\r\n\r\n",
-				  status, strlen(body));
+		                  "HTTP/1.1 %s\r\nContent-Type: "
+		                  "application/json\r\nContent-Length: %zu\r\n"
+		                  "Connection: close\r\n\r\n",
+		                  status, strlen(body));
 
 		if (send(c, head, (size_t)hl, MSG_NOSIGNAL) < 0 ||
 		    send(c, body, strlen(body), MSG_NOSIGNAL) < 0)
@@ -427,9 +428,9 @@ static void *serve(void *arg)
 
 static void server_start(struct server *s)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t len = sizeof(a);
-	struct timeval tv = { 0, 100000 };
+	struct timeval tv = {0, 100000};
 
 	memset(s, 0, sizeof(*s));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -474,17 +475,16 @@ static void run_until(struct curlloop *l, int want)
 		if (t < 0 || t > 50)
 			t = 50;
 		ck_assert_int_ge(zmq_poll(items, (int)n, t), 0);
-		ck_assert_int_eq(curlloop_process(l, items, n, bw_mono_us(),
-						  &err),
-				 0);
+		ck_assert_int_eq(
+		    curlloop_process(l, items, n, bw_mono_us(), &err), 0);
 	}
 	ck_assert_int_ge(ready, want);
 }
 
 /* Look id up until it is no longer pending. */
 static enum directory_result settle(struct directory *d, struct curlloop *l,
-				    const char *id, struct directory_entry *e,
-				    char *why)
+                                    const char *id, struct directory_entry *e,
+                                    char *why)
 {
 	enum directory_result r = look(d, id, e, why);
 
@@ -498,7 +498,7 @@ static enum directory_result settle(struct directory *d, struct curlloop *l,
 
 START_TEST(test_http)
 {
-	struct directory_params p = { .kind = DIRECTORY_HTTP };
+	struct directory_params p = {.kind = DIRECTORY_HTTP};
 	struct directory_entry e;
 	struct directory_stats st;
 	struct server s;
@@ -514,7 +514,7 @@ START_TEST(test_http)
 	ck_assert_ptr_nonnull(l);
 	url = xasprintf("http://127.0.0.1:%d/c/{id}", s.port);
 	hdr = write_file("token", "# the CRM's token\n"
-				  "Authorization: Bearer s3cr3t\n");
+	                          "Authorization: Bearer s3cr3t\n");
 	p.url = url;
 	p.header_file = hdr;
 	p.loop = l;
@@ -540,7 +540,7 @@ START_TEST(test_http)
 	ck_assert_str_eq(e.email, "ab@example.com");
 	directory_entry_clear(&e);
 	ck_assert_int_eq(settle(d, l, "zz-nobody", &e, why),
-			 DIRECTORY_NOT_FOUND);
+	                 DIRECTORY_NOT_FOUND);
 	ck_assert_ptr_nonnull(strstr(why, "404"));
 	ck_assert_int_eq(settle(d, l, "cinj", &e, why), DIRECTORY_REFUSED);
 	ck_assert_ptr_nonnull(strstr(why, "line break"));
@@ -573,15 +573,14 @@ START_TEST(test_http)
 		for (int i = 0; i < 4; i++) {
 			snprintf(id, sizeof(id), "n%d", i);
 			ck_assert_int_eq(look(d, id, &e, why),
-					 DIRECTORY_PENDING);
+			                 DIRECTORY_PENDING);
 		}
 		directory_get_stats(d, &st);
 		ck_assert_uint_eq(st.in_flight, 4);
 		run_until(l, before + 4);
 		for (int i = 0; i < 4; i++) {
 			snprintf(id, sizeof(id), "n%d", i);
-			ck_assert_int_eq(look(d, id, &e, why),
-					 DIRECTORY_FOUND);
+			ck_assert_int_eq(look(d, id, &e, why), DIRECTORY_FOUND);
 			directory_entry_clear(&e);
 		}
 	}

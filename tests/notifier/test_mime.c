@@ -16,149 +16,55 @@
 #include "buf.h"
 #include "check_main.h"
 #include "mime.h"
+#include "msgcheck.h"
 #include "template.h"
 #include "xmalloc.h"
-
-/* Every line of s ends in CRLF (no bare CR or LF) and is at most max
- * bytes long, the CRLF not counted. */
-static void lines_ok(const char *s, size_t max)
-{
-	size_t col = 0;
-
-	for (const char *p = s; *p != '\0'; p++) {
-		if (*p == '\r') {
-			ck_assert_msg(p[1] == '\n', "bare CR in:\n%s", s);
-			ck_assert_msg(col <= max, "line of %zu > %zu in:\n%s",
-				      col, max, s);
-			col = 0;
-			p++;
-			continue;
-		}
-		ck_assert_msg(*p != '\n', "bare LF in:\n%s", s);
-		col++;
-	}
-	ck_assert_msg(col == 0, "no CRLF at the end of:\n%s", s);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode quoted-printable with CRLF line ends to text with LF. */
-static char *qp_decode(const char *s)
-{
-	struct bw_buf b;
-
-	bw_buf_init(&b, 1 << 24);
-	for (const char *p = s; *p != '\0'; p++) {
-		if (p[0] == '=' && p[1] == '\r' && p[2] == '\n') {
-			p += 2;
-		} else if (p[0] == '=') {
-			int hi = hexval(p[1]), lo = hexval(p[2]);
-
-			ck_assert_msg(hi >= 0 && lo >= 0, "bad QP escape");
-			ck_assert_int_eq(bw_buf_addc(&b, (char)(hi * 16 + lo)),
-					 0);
-			p += 2;
-		} else if (p[0] == '\r' && p[1] == '\n') {
-			ck_assert_int_eq(bw_buf_addc(&b, '\n'), 0);
-			p++;
-		} else {
-			ck_assert_int_eq(bw_buf_addc(&b, *p), 0);
-		}
-	}
-	return bw_buf_steal(&b);
-}
-
-/* Unfold a header value and decode its encoded words (B, UTF-8). */
-static char *header_decode(const char *v)
-{
-	struct bw_buf b;
-	const char *p = v;
-
-	bw_buf_init(&b, 1 << 20);
-	while (*p != '\0') {
-		if (p[0] == '\r' && p[1] == '\n') {
-			p += 2;
-			continue;
-		}
-		if (strncmp(p, "=?UTF-8?B?", 10) == 0) {
-			const char *end = strstr(p + 10, "?=");
-			unsigned char bin[256];
-			size_t n = 0;
-
-			ck_assert_ptr_nonnull(end);
-			ck_assert_int_eq(sodium_base642bin(
-						 bin, sizeof(bin), p + 10,
-						 (size_t)(end - p - 10), NULL, &n,
-						 NULL,
-						 sodium_base64_VARIANT_ORIGINAL),
-					 0);
-			ck_assert_int_eq(bw_buf_add(&b, bin, n), 0);
-			p = end + 2;
-			/* white space between two encoded words goes */
-			if (p[0] == '\r' && p[1] == '\n' && p[2] == ' ' &&
-			    strncmp(p + 3, "=?UTF-8?B?", 10) == 0)
-				p += 3;
-			continue;
-		}
-		ck_assert_int_eq(bw_buf_addc(&b, *p++), 0);
-	}
-	return bw_buf_steal(&b);
-}
-
-/* The value of header name in msg (unfolded raw text, CRLF kept). */
-static char *header_of(const char *msg, const char *name)
-{
-	char key[80];
-	const char *p, *end;
-
-	snprintf(key, sizeof(key), "\r\n%s: ", name);
-	if (strncmp(msg, key + 2, strlen(key) - 2) == 0)
-		p = msg + strlen(key) - 2;
-	else {
-		p = strstr(msg, key);
-		if (p == NULL)
-			return NULL;
-		p += strlen(key);
-	}
-	end = p;
-	while ((end = strstr(end, "\r\n")) != NULL && end[2] == ' ')
-		end += 2;
-	ck_assert_ptr_nonnull(end);
-	return xstrndup(p, (size_t)(end - p));
-}
 
 START_TEST(test_addresses)
 {
 	static const char *const good[] = {
-		"a@b", "alice@example.com", "a.b+tag@mail.example.co.uk",
-		"o'brien@example.ie", "x_y-z@sub-domain.example", "root@localhost",
-		"u@[127.0.0.1]",
+	    "a@b",
+	    "alice@example.com",
+	    "a.b+tag@mail.example.co.uk",
+	    "o'brien@example.ie",
+	    "x_y-z@sub-domain.example",
+	    "root@localhost",
+	    "u@[127.0.0.1]",
 	};
 	static const char *const bad[] = {
-		"", "ab", "alice", "@example.com", "alice@", "a@@b.c",
-		"a@b@c", "a b@example.com", "a@exa mple.com",
-		"a@example.com\r\nBcc: eve@evil.example", "a@example.com\n",
-		".a@example.com", "a.@example.com", "a..b@example.com",
-		"a@-example.com", "a@example-.com", "a@example..com",
-		"a@exa_mple.com", "\"a\"@example.com", "a@example.com>",
-		"<a@example.com", "ä@example.com", "a@bücher.example",
+	    "",
+	    "ab",
+	    "alice",
+	    "@example.com",
+	    "alice@",
+	    "a@@b.c",
+	    "a@b@c",
+	    "a b@example.com",
+	    "a@exa mple.com",
+	    "a@example.com\r\nBcc: eve@evil.example",
+	    "a@example.com\n",
+	    ".a@example.com",
+	    "a.@example.com",
+	    "a..b@example.com",
+	    "a@-example.com",
+	    "a@example-.com",
+	    "a@example..com",
+	    "a@exa_mple.com",
+	    "\"a\"@example.com",
+	    "a@example.com>",
+	    "<a@example.com",
+	    "ä@example.com",
+	    "a@bücher.example",
 	};
 	struct bw_error err;
 	char big[300];
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		ck_assert_msg(mime_addr_check(good[i], "t", &err) == 0,
-			      "%s: %s", good[i], err.msg);
+		              "%s: %s", good[i], err.msg);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(mime_addr_check(bad[i], "t", &err) < 0,
-			      "accepted \"%s\"", bad[i]);
+		              "accepted \"%s\"", bad[i]);
 	memset(big, 'a', sizeof(big));
 	big[sizeof(big) - 1] = '\0';
 	big[10] = '@';
@@ -179,12 +85,12 @@ static void header_roundtrip(const char *value, bool want_encoded)
 
 	bw_buf_init(&b, 1 << 20);
 	ck_assert_msg(mime_header(&b, "Subject", value, &err) == 0, "%s",
-		      err.msg);
+	              err.msg);
 	lines_ok(b.data, want_encoded ? 76 : 78);
 	raw = header_of(b.data, "Subject");
 	ck_assert_ptr_nonnull(raw);
 	ck_assert_msg((strstr(raw, "=?UTF-8?B?") != NULL) == want_encoded,
-		      "encoding of \"%s\": %s", value, raw);
+	              "encoding of \"%s\": %s", value, raw);
 	dec = header_decode(raw);
 	ck_assert_str_eq(dec, value);
 	free(dec);
@@ -199,22 +105,22 @@ START_TEST(test_headers)
 
 	header_roundtrip("Notice of Data Breach", false);
 	header_roundtrip("A rather long subject line that will certainly have "
-			 "to be folded somewhere because it goes on and on and "
-			 "on past the seventy-eight columns",
-			 false);
+	                 "to be folded somewhere because it goes on and on and "
+	                 "on past the seventy-eight columns",
+	                 false);
 	header_roundtrip("Hinweis auf eine Datenschutzverletzung: Ihre "
-			 "Kontaktliste bei Müller & Söhne wurde gelesen — "
-			 "bitte lesen Sie diese Nachricht vollständig 日本語",
-			 true);
+	                 "Kontaktliste bei Müller & Söhne wurde gelesen — "
+	                 "bitte lesen Sie diese Nachricht vollständig 日本語",
+	                 true);
 	header_roundtrip("looks like =?UTF-8?B?Zm9v?= an encoded word", true);
 	/* a character is never split across encoded words */
 	header_roundtrip("ééééééééééééééééééééééééééééééééééééééééééééééééééééé"
-			 "ééééééééééééééééééééé",
-			 true);
+	                 "ééééééééééééééééééééé",
+	                 true);
 
 	bw_buf_init(&b, 1 << 20);
 	ck_assert_int_lt(mime_header(&b, "Subject", "Hi\r\nBcc: x@y.z", &err),
-			 0);
+	                 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "line break"));
 	ck_assert_int_lt(mime_header(&b, "Subject", "Hi\nthere", &err), 0);
 	ck_assert_int_lt(mime_header(&b, "Subject", "bad \xff utf8", &err), 0);
@@ -224,14 +130,14 @@ START_TEST(test_headers)
 
 	/* display names: quoted ASCII with escapes, encoded otherwise */
 	ck_assert_int_eq(mime_header_addr(&b, "To", "Alice \"Al\" O\\Brien",
-					  "alice@example.com", &err),
-			 0);
+	                                  "alice@example.com", &err),
+	                 0);
 	ck_assert_str_eq(b.data, "To: \"Alice \\\"Al\\\" O\\\\Brien\" "
-				 "<alice@example.com>\r\n");
+	                         "<alice@example.com>\r\n");
 	bw_buf_reset(&b);
-	ck_assert_int_eq(mime_header_addr(&b, "To", "Zoë Ångström",
-					  "zoe@example.com", &err),
-			 0);
+	ck_assert_int_eq(
+	    mime_header_addr(&b, "To", "Zoë Ångström", "zoe@example.com", &err),
+	    0);
 	{
 		char *raw = header_of(b.data, "To"), *dec = header_decode(raw);
 
@@ -240,15 +146,16 @@ START_TEST(test_headers)
 		free(raw);
 	}
 	bw_buf_reset(&b);
-	ck_assert_int_lt(mime_header_addr(&b, "To", "Eve\r\nBcc: x@evil.example",
-					  "eve@example.com", &err),
-			 0);
+	ck_assert_int_lt(mime_header_addr(&b, "To",
+	                                  "Eve\r\nBcc: x@evil.example",
+	                                  "eve@example.com", &err),
+	                 0);
 	ck_assert_int_lt(mime_header_addr(&b, "To", "Eve",
-					  "eve@example.com\r\nBcc: x@y.z", &err),
-			 0);
-	ck_assert_int_lt(mime_header_addr(&b, "To", "Eve\x01", "e@example.com",
-					  &err),
-			 0);
+	                                  "eve@example.com\r\nBcc: x@y.z",
+	                                  &err),
+	                 0);
+	ck_assert_int_lt(
+	    mime_header_addr(&b, "To", "Eve\x01", "e@example.com", &err), 0);
 	ck_assert_uint_eq(b.len, 0);
 	bw_buf_free(&b);
 }
@@ -265,7 +172,7 @@ static void qp_roundtrip(const char *text, const char *want)
 	for (const char *l = b.data; l != NULL && *l != '\0';) {
 		ck_assert_msg(l[0] != '.', "a line starts with a dot");
 		ck_assert_msg(strncmp(l, "From ", 5) != 0, "a line starts "
-			      "with From");
+		                                           "with From");
 		l = strstr(l, "\r\n");
 		if (l != NULL)
 			l += 2;
@@ -285,9 +192,9 @@ START_TEST(test_quoted_printable)
 	qp_roundtrip("", "\n");
 	qp_roundtrip("crlf\r\nlines\r\n", "crlf\nlines\n");
 	qp_roundtrip("trailing spaces   \nand tab\t\n",
-		     "trailing spaces   \nand tab\t\n");
+	             "trailing spaces   \nand tab\t\n");
 	qp_roundtrip(".\n..leading dots\nFrom me\n",
-		     ".\n..leading dots\nFrom me\n");
+	             ".\n..leading dots\nFrom me\n");
 	qp_roundtrip("a = b; 100% sure\n", "a = b; 100% sure\n");
 	qp_roundtrip("Grüße, Zoë — 日本語\n", "Grüße, Zoë — 日本語\n");
 	qp_roundtrip("\n\n\nblank lines\n\n", "\n\n\nblank lines\n\n");
@@ -310,7 +217,7 @@ START_TEST(test_date_and_id)
 
 	/* 2026-11-23T08:15:00Z is a Monday */
 	ck_assert_str_eq(mime_date(INT64_C(1795421700000000), buf, sizeof(buf)),
-			 "Mon, 23 Nov 2026 08:15:00 +0000");
+	                 "Mon, 23 Nov 2026 08:15:00 +0000");
 	a = mime_message_id("customer", "bw-1", "c2001", 1, "example.com");
 	b = mime_message_id("customer", "bw-1", "c2001", 1, "example.com");
 	c = mime_message_id("customer", "bw-1", "c2001", 2, "example.com");
@@ -330,20 +237,20 @@ END_TEST
 
 START_TEST(test_build)
 {
-	struct mime_header_kv extra[] = { { "X-Breachwatch-Incident", "bw-1" } };
+	struct mime_header_kv extra[] = {{"X-Breachwatch-Incident", "bw-1"}};
 	struct mime_msg m = {
-		.from_name = "Example Mail Security",
-		.from = "security@example.com",
-		.to_name = "Zoë Müller",
-		.to = "zoe@example.org",
-		.reply_to = "privacy@example.com",
-		.subject = "Notice of Data Breach",
-		.message_id = "<0123.1@example.com>",
-		.date_us = INT64_C(1795421700000000),
-		.text = "Dear Zoë,\n\nWhat Happened\n.\n",
-		.html = "<p>Dear Zo&euml;,</p>\n<h2>What Happened</h2>\n",
-		.extra = extra,
-		.n_extra = 1,
+	    .from_name = "Example Mail Security",
+	    .from = "security@example.com",
+	    .to_name = "Zoë Müller",
+	    .to = "zoe@example.org",
+	    .reply_to = "privacy@example.com",
+	    .subject = "Notice of Data Breach",
+	    .message_id = "<0123.1@example.com>",
+	    .date_us = INT64_C(1795421700000000),
+	    .text = "Dear Zoë,\n\nWhat Happened\n.\n",
+	    .html = "<p>Dear Zo&euml;,</p>\n<h2>What Happened</h2>\n",
+	    .extra = extra,
+	    .n_extra = 1,
 	};
 	struct bw_buf b;
 	struct bw_error err;
@@ -375,7 +282,8 @@ START_TEST(test_build)
 	body = strstr(b.data, "\r\n\r\n");
 	ck_assert_ptr_nonnull(body);
 	/* two parts, text then HTML, and the closing boundary */
-	p1 = strstr(body, "--=_bw_alternative_7f3a\r\nContent-Type: text/plain");
+	p1 =
+	    strstr(body, "--=_bw_alternative_7f3a\r\nContent-Type: text/plain");
 	p2 = strstr(body, "--=_bw_alternative_7f3a\r\nContent-Type: text/html");
 	end = strstr(body, "--=_bw_alternative_7f3a--\r\n");
 	ck_assert_ptr_nonnull(p1);
@@ -383,7 +291,7 @@ START_TEST(test_build)
 	ck_assert_ptr_nonnull(end);
 	ck_assert(p1 < p2 && p2 < end);
 	ck_assert_ptr_nonnull(strstr(p1, "Dear Zo=C3=AB,\r\n\r\nWhat Happened"
-					 "\r\n=2E\r\n"));
+	                                 "\r\n=2E\r\n"));
 
 	/* refused: a CR or LF anywhere headed for a header or envelope */
 	bw_buf_reset(&b);
@@ -409,7 +317,7 @@ START_TEST(test_build)
 	ck_assert_int_eq(mime_build(&m, &b, &err), 0);
 	ck_assert_ptr_null(strstr(b.data, "multipart"));
 	ck_assert_ptr_nonnull(strstr(b.data, "Content-Type: text/plain; "
-					     "charset=utf-8\r\n"));
+	                                     "charset=utf-8\r\n"));
 	bw_buf_free(&b);
 }
 END_TEST
@@ -426,15 +334,15 @@ static char *render(const char *tpl, const char *json, bool html)
 
 	ck_assert_ptr_nonnull(ctx);
 	bw_buf_init(&b, 1 << 20);
-	ck_assert_msg(template_render(tpl, "t.txt", ctx, html, NULL, NULL, &b,
-				      &err) == 0,
-		      "%s:%d: %s", err.file, err.line, err.msg);
+	ck_assert_msg(
+	    template_render(tpl, "t.txt", ctx, html, NULL, NULL, &b, &err) == 0,
+	    "%s:%d: %s", err.file, err.line, err.msg);
 	json_decref(ctx);
 	return bw_buf_steal(&b);
 }
 
 static void render_eq(const char *tpl, const char *json, bool html,
-		      const char *want)
+                      const char *want)
 {
 	char *got = render(tpl, json, html);
 
@@ -446,10 +354,10 @@ START_TEST(test_template_values)
 {
 	render_eq("Dear {{name}},", "{\"name\":\"Zoë\"}", false, "Dear Zoë,");
 	render_eq("{{ name }}|{{missing}}|{{n}}|{{b}}|{{x.y}}",
-		  "{\"name\":\"a\",\"n\":42,\"b\":true,\"x\":{\"y\":\"z\"}}",
-		  false, "a||42|yes|z");
+	          "{\"name\":\"a\",\"n\":42,\"b\":true,\"x\":{\"y\":\"z\"}}",
+	          false, "a||42|yes|z");
 	render_eq("<b>{{v}}</b>", "{\"v\":\"<script>&\\\"'\"}", true,
-		  "<b>&lt;script&gt;&amp;&quot;&#39;</b>");
+	          "<b>&lt;script&gt;&amp;&quot;&#39;</b>");
 	render_eq("{{v}}", "{\"v\":\"<script>\"}", false, "<script>");
 	/* a value is never read as a template */
 	render_eq("{{v}}", "{\"v\":\"{{w}}\",\"w\":\"no\"}", false, "{{w}}");
@@ -459,29 +367,29 @@ END_TEST
 START_TEST(test_template_sections)
 {
 	const char *list = "{\"items\":[{\"a\":\"1\"},{\"a\":\"2\"}],"
-			   "\"words\":[\"x\",\"y\"],\"empty\":[],"
-			   "\"yes\":true,\"no\":false,\"s\":\"\","
-			   "\"obj\":{\"k\":\"v\"},\"top\":\"T\"}";
+	                   "\"words\":[\"x\",\"y\"],\"empty\":[],"
+	                   "\"yes\":true,\"no\":false,\"s\":\"\","
+	                   "\"obj\":{\"k\":\"v\"},\"top\":\"T\"}";
 
 	render_eq("{{#items}}[{{a}}{{top}}]{{/items}}", list, false,
-		  "[1T][2T]");
+	          "[1T][2T]");
 	render_eq("{{#words}}{{.}};{{/words}}", list, false, "x;y;");
 	render_eq("{{#empty}}E{{/empty}}{{^empty}}none{{/empty}}", list, false,
-		  "none");
+	          "none");
 	render_eq("{{#yes}}Y{{/yes}}{{#no}}N{{/no}}{{^no}}n{{/no}}{{#s}}S{{/s}}"
-		  "{{#absent}}A{{/absent}}{{^absent}}a{{/absent}}",
-		  list, false, "Yna");
+	          "{{#absent}}A{{/absent}}{{^absent}}a{{/absent}}",
+	          list, false, "Yna");
 	render_eq("{{#obj}}{{k}}{{/obj}}", list, false, "v");
 	/* a tag alone on its line takes the line */
 	render_eq("Items:\n  {{#words}}\n- {{.}}\n  {{/words}}\n{{! note }}\n"
-		  "end\n",
-		  list, false, "Items:\n- x\n- y\nend\n");
+	          "end\n",
+	          list, false, "Items:\n- x\n- y\nend\n");
 	render_eq("a {{#yes}}b{{/yes}} c\n", list, false, "a b c\n");
 }
 END_TEST
 
 static int partial_fn(const char *name, char **text, char **where, void *arg,
-		      struct bw_error *err)
+                      struct bw_error *err)
 {
 	if (strcmp(name, "greet") == 0) {
 		*text = xstrdup("Hello {{name}}!");
@@ -503,12 +411,12 @@ START_TEST(test_template_partials_and_errors)
 		int line;
 		const char *msg;
 	} bad[] = {
-		{ "a\n{{#x}}\nb\n", 2, "never closed" },
-		{ "{{#x}}\n{{/y}}\n", 2, "closes" },
-		{ "a\n\n{{/x}}", 3, "closes nothing" },
-		{ "x {{ bad name }}", 1, "bad name" },
-		{ "x\n{{a", 2, "without" },
-		{ "{{}}", 1, "bad name" },
+	    {"a\n{{#x}}\nb\n", 2, "never closed"},
+	    {"{{#x}}\n{{/y}}\n", 2, "closes"},
+	    {"a\n\n{{/x}}", 3, "closes nothing"},
+	    {"x {{ bad name }}", 1, "bad name"},
+	    {"x\n{{a", 2, "without"},
+	    {"{{}}", 1, "bad name"},
 	};
 	json_t *ctx = json_pack("{s:s}", "name", "Zoë");
 	struct bw_buf b;
@@ -516,26 +424,26 @@ START_TEST(test_template_partials_and_errors)
 
 	bw_buf_init(&b, 1 << 20);
 	ck_assert_int_eq(template_render("{{> greet}} ok", "t.txt", ctx, false,
-					 partial_fn, NULL, &b, &err),
-			 0);
+	                                 partial_fn, NULL, &b, &err),
+	                 0);
 	ck_assert_str_eq(b.data, "Hello Zoë! ok");
 	bw_buf_reset(&b);
 	ck_assert_int_lt(template_render("{{> nope}}", "t.txt", ctx, false,
-					 partial_fn, NULL, &b, &err),
-			 0);
+	                                 partial_fn, NULL, &b, &err),
+	                 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "no template nope"));
 	ck_assert_int_lt(template_render("{{> loop}}", "t.txt", ctx, false,
-					 partial_fn, NULL, &b, &err),
-			 0);
+	                                 partial_fn, NULL, &b, &err),
+	                 0);
 	ck_assert_ptr_nonnull(strstr(err.msg, "nested"));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		ck_assert_msg(template_check(bad[i].tpl, "t.txt", &err) < 0,
-			      "accepted %s", bad[i].tpl);
+		              "accepted %s", bad[i].tpl);
 		ck_assert_str_eq(err.file, "t.txt");
 		ck_assert_msg(err.line == bad[i].line, "%s: line %d, want %d",
-			      bad[i].tpl, err.line, bad[i].line);
-		ck_assert_msg(strstr(err.msg, bad[i].msg) != NULL,
-			      "%s: \"%s\"", bad[i].tpl, err.msg);
+		              bad[i].tpl, err.line, bad[i].line);
+		ck_assert_msg(strstr(err.msg, bad[i].msg) != NULL, "%s: \"%s\"",
+		              bad[i].tpl, err.msg);
 	}
 	/* the ceiling */
 	{
@@ -543,9 +451,9 @@ START_TEST(test_template_partials_and_errors)
 
 		bw_buf_init(&small, 8);
 		ck_assert_int_lt(template_render("0123456789", "t.txt", ctx,
-						 false, NULL, NULL, &small,
-						 &err),
-				 0);
+		                                 false, NULL, NULL, &small,
+		                                 &err),
+		                 0);
 		bw_buf_free(&small);
 	}
 	json_decref(ctx);
