@@ -72,6 +72,59 @@ void app_ctx_fini(struct app_ctx *c)
 	bw_buf_free(&c->raw);
 }
 
+/* The capacity bw_buf_add will give b for n more bytes (common/buf.c: a
+ * NUL after the data, 64 bytes at first, doubling, at most max + 1). */
+static size_t grown_cap(const struct bw_buf *b, size_t n)
+{
+	size_t want = b->len + n + 1, ncap;
+
+	if (want <= b->cap)
+		return b->cap;
+	ncap = b->cap ? b->cap : 64;
+	while (ncap < want)
+		ncap *= 2;
+	return ncap > b->max + 1 ? b->max + 1 : ncap;
+}
+
+int app_buf_add(struct app_ctx *c, struct bw_buf *b, const void *p, size_t n)
+{
+	size_t old = b->cap;
+
+	if (n > b->max || b->len > b->max - n)
+		return -1; /* the buffer's own ceiling */
+	if (c->st.mem_now + (grown_cap(b, n) - old) > c->lim.max_memory) {
+		c->st.memcap++;
+		return -1;
+	}
+	if (bw_buf_add(b, p, n) < 0)
+		return -1;
+	c->st.mem_now += b->cap - old;
+	if (c->st.mem_now > c->st.mem_peak)
+		c->st.mem_peak = c->st.mem_now;
+	return 0;
+}
+
+void app_buf_free(struct app_ctx *c, struct bw_buf *b)
+{
+	c->st.mem_now -= b->cap;
+	bw_buf_free(b);
+}
+
+char *app_buf_steal(struct app_ctx *c, struct bw_buf *b, size_t *charged)
+{
+	(void)c;
+	*charged = b->cap;
+	return bw_buf_steal(b);
+}
+
+void app_mem_free(struct app_ctx *c, void *p, size_t charged)
+{
+	if (p == NULL)
+		return;
+	c->st.mem_now -= charged;
+	free(p);
+}
+
 struct app_flow *app_flow_new(void)
 {
 	return xcalloc(1, sizeof(struct app_flow));
@@ -243,7 +296,7 @@ void app_flow_end(struct app_ctx *c, struct app_flow **afp,
 	if (ops != NULL && af->st != NULL) {
 		if (ops->end != NULL)
 			ops->end(c, af, f, pk);
-		ops->free(af->st);
+		ops->free(c, af->st);
 	}
 	app_pii_report(c, af, f, FLOW_C2S, pk);
 	app_pii_report(c, af, f, FLOW_S2C, pk);

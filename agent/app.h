@@ -35,13 +35,17 @@ struct app_limits {
 	uint32_t max_message;  /* a PostgreSQL message kept; default 64 KB */
 	uint32_t pii_budget;   /* cleartext bytes scanned per flow and
 				  direction; default 1 MB */
+	uint64_t max_memory;   /* what all flows' extractors may hold
+				  (headers, pending requests, messages);
+				  default 256 MB */
 };
 
 #define APP_LIMITS_DEFAULT                                              \
 	((struct app_limits){ .max_header = 16u << 10,                  \
 			      .max_pending = 32,                         \
 			      .max_message = 64u << 10,                  \
-			      .pii_budget = 1u << 20 })
+			      .pii_budget = 1u << 20,                    \
+			      .max_memory = 256ull << 20 })
 
 enum app_proto {
 	APP_UNKNOWN = 0, /* not (yet) recognised */
@@ -61,6 +65,8 @@ struct app_stats {
 	uint64_t gaps;               /* gaps that cost a message */
 	uint64_t pii_emails, pii_cards;
 	uint64_t pii_bytes;          /* bytes scanned */
+	uint64_t memcap;             /* buffers refused for the memory budget */
+	uint64_t mem_now, mem_peak;  /* bytes the extractors hold */
 };
 
 typedef void (*app_emit_fn)(void *arg, struct bw_event *ev);

@@ -228,12 +228,12 @@ static void *tcp_open(struct app_ctx *c)
 	return d;
 }
 
-static void tcp_free(void *st)
+static void tcp_free(struct app_ctx *c, void *st)
 {
 	struct dns_tcp *d = st;
 
-	bw_buf_free(&d->msg[0]);
-	bw_buf_free(&d->msg[1]);
+	app_buf_free(c, &d->msg[0]);
+	app_buf_free(c, &d->msg[1]);
 	free(d);
 }
 
@@ -256,8 +256,10 @@ static void tcp_stream(struct app_ctx *c, struct app_flow *af,
 						       (const uint8_t *)b->data);
 		size_t k = want - b->len < len ? want - b->len : len;
 
-		if (bw_buf_add(b, p, k) < 0)
-			abort(); /* bounded by DNS_TCP_MAX + 2 above */
+		if (app_buf_add(c, b, p, k) < 0) { /* the memory budget */
+			d->dead[dir] = true;
+			return;
+		}
 		p += k;
 		len -= (uint32_t)k;
 		if (b->len == 2 && app_rd16((const uint8_t *)b->data) < 12) {

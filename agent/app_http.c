@@ -52,6 +52,7 @@ struct hdir {
 /* A request waiting for its response. Its strings live in mem. */
 struct hreq {
 	char *mem;
+	size_t charged; /* mem's charge to the memory budget */
 	uint32_t line, line_len, host, host_len, ua, ua_len, ref, ref_len,
 		user, user_len;
 	int64_t ts_us;
@@ -106,14 +107,14 @@ static void *open_(struct app_ctx *c)
 	return h;
 }
 
-static void free_(void *st)
+static void free_(struct app_ctx *c, void *st)
 {
 	struct http *h = st;
 
 	for (int i = 0; i < 2; i++)
-		bw_buf_free(&h->d[i].head);
-	/* q entries are freed by end(); a ring never emptied holds mem */
-	free(h->cur.mem);
+		app_buf_free(c, &h->d[i].head);
+	/* q entries are freed by end() */
+	app_mem_free(c, h->cur.mem, h->cur.charged);
 	free(h->q);
 	free(h);
 }
@@ -216,19 +217,19 @@ struct framing {
 	bool chunked;
 };
 
-static int add_str(struct bw_buf *m, const char *p, size_t len, uint32_t *off,
-		   uint32_t *olen)
+static int add_str(struct app_ctx *c, struct bw_buf *m, const char *p,
+		   size_t len, uint32_t *off, uint32_t *olen)
 {
 	if (len > MAX_FIELD)
 		len = MAX_FIELD;
 	*off = (uint32_t)m->len;
 	*olen = (uint32_t)len;
-	return bw_buf_add(m, p, len);
+	return app_buf_add(c, m, p, len);
 }
 
 /* Read the header lines of a block (after its first line). */
-static int headers(const char *p, size_t len, struct framing *fr,
-		   struct hreq *r, struct bw_buf *m)
+static int headers(struct app_ctx *c, const char *p, size_t len,
+		   struct framing *fr, struct hreq *r, struct bw_buf *m)
 {
 	const char *end = p + len;
 
@@ -260,15 +261,17 @@ static int headers(const char *p, size_t len, struct framing *fr,
 			int rc = 0;
 
 			if (is_header(p, ll, "host", &v, &vl))
-				rc = add_str(m, v, vl, &r->host, &r->host_len);
+				rc = add_str(c, m, v, vl, &r->host,
+					     &r->host_len);
 			else if (is_header(p, ll, "user-agent", &v, &vl))
-				rc = add_str(m, v, vl, &r->ua, &r->ua_len);
+				rc = add_str(c, m, v, vl, &r->ua, &r->ua_len);
 			else if (is_header(p, ll, "referer", &v, &vl))
-				rc = add_str(m, v, vl, &r->ref, &r->ref_len);
+				rc = add_str(c, m, v, vl, &r->ref,
+					     &r->ref_len);
 			else if (is_header(p, ll, "authorization", &v, &vl) &&
 				 (ul = basic_user(v, vl, user, sizeof(user))) >
 					 0)
-				rc = add_str(m, user, ul, &r->user,
+				rc = add_str(c, m, user, ul, &r->user,
 					     &r->user_len);
 			if (rc < 0)
 				return -1;
@@ -324,7 +327,7 @@ static void push_request(struct app_ctx *c, struct http *h,
 		struct hreq *old = &h->q[h->qhead];
 
 		emit(c, h, f, old, -1, 0, pk);
-		free(old->mem);
+		app_mem_free(c, old->mem, old->charged);
 		h->qhead = (h->qhead + 1) % max;
 		h->qn--;
 	}
@@ -352,14 +355,14 @@ static int request_head(struct app_ctx *c, struct http *h, struct hdir *d,
 		if (!parse_util_tchar((unsigned char)*q))
 			return -1;
 	bw_buf_init(&m, c->lim.max_header + 4 * MAX_FIELD);
-	if (add_str(&m, p, ll, &r.line, &r.line_len) < 0 ||
-	    headers(p + after_first(p, len), len - after_first(p, len), &fr,
-		    &r, &m) < 0) {
-		bw_buf_free(&m);
+	if (add_str(c, &m, p, ll, &r.line, &r.line_len) < 0 ||
+	    headers(c, p + after_first(p, len), len - after_first(p, len),
+		    &fr, &r, &m) < 0) {
+		app_buf_free(c, &m);
 		return -1;
 	}
 	r.line_len = ll > MAX_FIELD ? MAX_FIELD : (uint32_t)ll;
-	r.mem = bw_buf_steal(&m);
+	r.mem = app_buf_steal(c, &m, &r.charged);
 	r.ts_us = pk->ts_us;
 	r.pkt = pk->number;
 	r.bytes = len;
@@ -381,7 +384,7 @@ static void pop(struct app_ctx *c, struct http *h)
 {
 	uint32_t max = c->lim.max_pending ? c->lim.max_pending : 1;
 
-	free(h->q[h->qhead].mem);
+	app_mem_free(c, h->q[h->qhead].mem, h->q[h->qhead].charged);
 	memset(&h->q[h->qhead], 0, sizeof(h->q[0]));
 	h->qhead = (h->qhead + 1) % max;
 	h->qn--;
@@ -418,7 +421,7 @@ static int response_head(struct app_ctx *c, struct http *h,
 	    p[11] < '0' || p[11] > '9')
 		return -1;
 	st = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-	if (headers(p + after_first(p, len), len - after_first(p, len), &fr,
+	if (headers(c, p + after_first(p, len), len - after_first(p, len), &fr,
 		    NULL, NULL) < 0)
 		return -1;
 	if (st == 101) { /* switching protocols: no more HTTP */
@@ -472,8 +475,8 @@ static void give_up(struct app_ctx *c, struct http *h, int dir)
 
 /* Header bytes: append up to the blank line. Returns bytes used, or -1
  * when the block is too long. *done when it is whole. */
-static int64_t head_bytes(struct hdir *d, const uint8_t *p, uint32_t len,
-			  bool *done)
+static int64_t head_bytes(struct app_ctx *c, struct hdir *d, const uint8_t *p,
+			  uint32_t len, bool *done)
 {
 	size_t old = d->head.len, from, n = len;
 	const char *b;
@@ -490,7 +493,7 @@ static int64_t head_bytes(struct hdir *d, const uint8_t *p, uint32_t len,
 	}
 	if (n > d->head.max - old)
 		n = d->head.max - old;
-	if (bw_buf_add(&d->head, p, n) < 0)
+	if (app_buf_add(c, &d->head, p, n) < 0)
 		return -1;
 	b = d->head.data;
 	from = old > 3 ? old - 3 : 0;
@@ -540,14 +543,14 @@ static int chunk_size(const char *p, size_t len, uint64_t *out)
 /* One line (chunk size, CRLF, trailer) into d->head. Returns bytes used,
  * -1 on an overlong line; *done when the line is whole (in d->head,
  * without its end). */
-static int64_t line_bytes(struct hdir *d, const uint8_t *p, uint32_t len,
-			  bool *done)
+static int64_t line_bytes(struct app_ctx *c, struct hdir *d, const uint8_t *p,
+			  uint32_t len, bool *done)
 {
 	const uint8_t *nl = memchr(p, '\n', len);
 	size_t n = nl ? (size_t)(nl - p) + 1 : len;
 
 	*done = nl != NULL;
-	if (bw_buf_add(&d->head, p, n) < 0 || d->head.len > MAX_CHUNK_LINE)
+	if (app_buf_add(c, &d->head, p, n) < 0 || d->head.len > MAX_CHUNK_LINE)
 		return -1;
 	if (*done) {
 		d->head.len--;
@@ -604,7 +607,7 @@ static void stream(struct app_ctx *c, struct app_flow *af,
 			push_request(c, h, f, pk); /* a request without body */
 		switch (d->s) {
 		case H_HEAD:
-			used = head_bytes(d, p, len, &done);
+			used = head_bytes(c, d, p, len, &done);
 			if (used < 0) {
 				give_up(c, h, dir);
 				return;
@@ -644,7 +647,7 @@ static void stream(struct app_ctx *c, struct app_flow *af,
 		case H_CHUNK_SIZE:
 		case H_CHUNK_CRLF:
 		case H_TRAILER:
-			used = line_bytes(d, p, len, &done);
+			used = line_bytes(c, d, p, len, &done);
 			if (used < 0) {
 				give_up(c, h, dir);
 				return;

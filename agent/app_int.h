@@ -46,7 +46,7 @@ struct app_ops {
 	/* may be NULL: nothing is pending at the end */
 	void (*end)(struct app_ctx *c, struct app_flow *af,
 		    const struct flow *f, const struct app_pkt *pk);
-	void (*free)(void *st);
+	void (*free)(struct app_ctx *c, void *st);
 };
 
 extern const struct app_ops app_http_ops, app_tls_ops, app_pg_ops,
@@ -84,6 +84,20 @@ static inline uint32_t app_rd32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	       (uint32_t)p[2] << 8 | p[3];
 }
+
+/*
+ * Extractors' buffers, charged to the context's memory budget
+ * (app_limits.max_memory). app_buf_add appends like bw_buf_add and returns
+ * -1 (the buffer unchanged) past the buffer's own ceiling or past the
+ * budget (counted in st.memcap): the extractor gives up what it was
+ * reading. app_buf_free releases a buffer; app_buf_steal hands its
+ * contents over with their charge (*charged), which app_mem_free releases.
+ */
+int app_buf_add(struct app_ctx *c, struct bw_buf *b, const void *p,
+		size_t n) BW_WUR;
+void app_buf_free(struct app_ctx *c, struct bw_buf *b);
+char *app_buf_steal(struct app_ctx *c, struct bw_buf *b, size_t *charged);
+void app_mem_free(struct app_ctx *c, void *p, size_t charged);
 
 /* Case-insensitive prefix test. */
 bool app_prefix_ci(const uint8_t *p, size_t len, const char *prefix);

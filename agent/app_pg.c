@@ -86,12 +86,12 @@ static void *open_(struct app_ctx *c)
 	return g;
 }
 
-static void free_(void *st)
+static void free_(struct app_ctx *c, void *st)
 {
 	struct pg *g = st;
 
 	for (int i = 0; i < 2; i++)
-		bw_buf_free(&g->d[i].msg);
+		app_buf_free(c, &g->d[i].msg);
 	bw_buf_free(&g->derived);
 	free(g);
 }
@@ -285,7 +285,7 @@ static void frame(struct app_ctx *c, struct pg *g, const struct flow *f,
 				d->left = n - 8;
 				bw_buf_reset(&d->msg);
 				d->cut = false;
-				if (bw_buf_add(&d->msg, d->hdr + 4, 4) < 0)
+				if (app_buf_add(c, &d->msg, d->hdr + 4, 4) < 0)
 					d->cut = true;
 			} else {
 				d->type = d->hdr[0];
@@ -305,7 +305,7 @@ static void frame(struct app_ctx *c, struct pg *g, const struct flow *f,
 			uint32_t room = (uint32_t)(d->msg.max - d->msg.len);
 			uint32_t k = n < room ? n : room;
 
-			if (bw_buf_add(&d->msg, p, k) < 0 || k < n)
+			if (app_buf_add(c, &d->msg, p, k) < 0 || k < n)
 				d->cut = true;
 		}
 		d->left -= n;

@@ -33,6 +33,12 @@ static void *open_(struct app_ctx *c)
 	return xcalloc(1, sizeof(struct ssh));
 }
 
+static void free_(struct app_ctx *c, void *st)
+{
+	(void)c;
+	free(st);
+}
+
 static void banner(struct app_ctx *c, struct ssh *s, const struct flow *f,
 		   int dir, const struct app_pkt *pk)
 {
@@ -105,5 +111,5 @@ const struct app_ops app_ssh_ops = {
 	.detect = detect,
 	.open = open_,
 	.stream = stream,
-	.free = free,
+	.free = free_,
 };

@@ -49,11 +49,11 @@ static void *open_(struct app_ctx *c)
 	return t;
 }
 
-static void free_(void *st)
+static void free_(struct app_ctx *c, void *st)
 {
 	struct tls *t = st;
 
-	bw_buf_free(&t->hs);
+	app_buf_free(c, &t->hs);
 	free(t);
 }
 
@@ -212,7 +212,7 @@ static void stream(struct app_ctx *c, struct app_flow *af,
 			continue;
 		}
 		n = t->rec_left < len ? t->rec_left : len;
-		if (bw_buf_add(&t->hs, p, n) < 0) {
+		if (app_buf_add(c, &t->hs, p, n) < 0) {
 			t->done = true;
 			c->st.errors[APP_TLS]++;
 			return;

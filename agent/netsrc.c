@@ -499,7 +499,8 @@ void netsrc_log_summary(struct netsrc *ns, const char *name)
 	log_debug("pcap:%s: streams: %llu gaps (%llu bytes), %llu held, peak "
 		  "%llu bytes held; http %llu, tls %llu, postgres %llu, ssh "
 		  "%llu, dns %llu events; %llu e-mails, %llu cards in %llu "
-		  "bytes scanned",
+		  "bytes scanned; extractors held at most %llu bytes, %llu "
+		  "buffers refused for the memory budget",
 		  name, (unsigned long long)st.stream.gaps,
 		  (unsigned long long)st.stream.gap_bytes,
 		  (unsigned long long)st.stream.held,
@@ -511,13 +512,15 @@ void netsrc_log_summary(struct netsrc *ns, const char *name)
 		  (unsigned long long)st.app.events[APP_DNS],
 		  (unsigned long long)st.app.pii_emails,
 		  (unsigned long long)st.app.pii_cards,
-		  (unsigned long long)st.app.pii_bytes);
+		  (unsigned long long)st.app.pii_bytes,
+		  (unsigned long long)st.app.mem_peak,
+		  (unsigned long long)st.app.memcap);
 }
 
 static const char *const pcap_keys[] = {
-	"type",	       "interface",   "filter",
-	"snaplen",     "buffer_size", "promisc",     "max_flows",
-	"tcp_timeout", "udp_timeout", NULL,
+	"type",	       "interface",   "filter",      "snaplen",
+	"buffer_size", "promisc",     "max_flows",   "tcp_timeout",
+	"udp_timeout", "app_memory",  NULL,
 };
 
 int netsrc_config(const config_setting_t *opts, struct capture_options *co,
@@ -526,6 +529,7 @@ int netsrc_config(const config_setting_t *opts, struct capture_options *co,
 	struct capture_options c = { 0 };
 	struct netsrc_options n = NETSRC_OPTIONS_DEFAULT;
 	int64_t snaplen = 0, bufsize = 0, max_flows = n.flow.max_flows;
+	int64_t app_memory = (int64_t)n.app.max_memory;
 
 	if (opts == NULL)
 		goto out;
@@ -542,7 +546,9 @@ int netsrc_config(const config_setting_t *opts, struct capture_options *co,
 	    bw_cfg_duration(opts, "tcp_timeout", false, &n.flow.tcp_timeout_us,
 			    err) < 0 ||
 	    bw_cfg_duration(opts, "udp_timeout", false, &n.flow.udp_timeout_us,
-			    err) < 0)
+			    err) < 0 ||
+	    bw_cfg_int(opts, "app_memory", false, 1 << 20, 1LL << 40,
+		       &app_memory, err) < 0)
 		return -1;
 	if (n.flow.tcp_timeout_us <= 0 || n.flow.udp_timeout_us <= 0)
 		return bw_cfg_error(err, opts,
@@ -551,6 +557,7 @@ int netsrc_config(const config_setting_t *opts, struct capture_options *co,
 	c.buffer_size = (int)bufsize;
 	n.filter = c.filter;
 	n.flow.max_flows = (uint32_t)max_flows;
+	n.app.max_memory = (uint64_t)app_memory;
 out:
 	if (co != NULL)
 		*co = c;

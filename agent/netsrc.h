@@ -66,7 +66,8 @@ struct netsrc;
 /*
  * The options of a `pcap` input group of the agent config (docs/capture.md):
  * interface, filter, snaplen, buffer_size, promisc, max_flows,
- * tcp_timeout, udp_timeout, and "type" which belongs to the input.
+ * tcp_timeout, udp_timeout, app_memory (bytes), and "type" which belongs
+ * to the input.
  * co and no (either may be NULL) receive them over their defaults; strings
  * are borrowed from the config. Returns -1 with err at the key's
  * file:line on an unknown key, a bad type or a value out of range.

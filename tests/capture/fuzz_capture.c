@@ -78,6 +78,7 @@ static void as_frames(const uint8_t *data, size_t size)
 	o.app.max_pending = 4;
 	o.app.max_header = 2048;
 	o.app.max_message = 4096;
+	o.app.max_memory = 65536;
 	ns = netsrc_new_frames(dlts[data[0] % (sizeof(dlts) / sizeof(dlts[0]))],
 			       "fuzz", &o);
 	while (at + 3 <= size) {

@@ -623,6 +623,63 @@ START_TEST(flow_progress)
 }
 END_TEST
 
+/* Read a capture to its end with options o; its counts into st. */
+static void read_all(const char *path, const struct netsrc_options *o,
+		     struct netsrc_stats *st, int *http_events)
+{
+	struct bw_error err;
+	struct netsrc *ns = netsrc_open_file(path, o, &err);
+	struct bw_event ev;
+	int rc;
+
+	ck_assert_msg(ns != NULL, "%s", err.msg);
+	*http_events = 0;
+	while ((rc = netsrc_next(ns, &ev, &err)) != 0) {
+		ck_assert_int_eq(rc, 1);
+		if (ev.kind == BW_KIND_HTTP)
+			(*http_events)++;
+	}
+	netsrc_get_stats(ns, st);
+	netsrc_destroy(&ns);
+}
+
+/* What the extractors hold is charged to a budget: all of it is given
+ * back when the flows end, and past the budget a header is given up. */
+START_TEST(memory_budget)
+{
+	struct netsrc_options o = NETSRC_OPTIONS_DEFAULT;
+	struct netsrc_stats st;
+	struct pg_file pf;
+	struct pg_tcp_session t;
+	int http;
+
+	pg_file_open(&pf, "mem.pcap", 1, false, false);
+	for (int i = 0; i < 3; i++) {
+		pg_tcp_open(&t, &pf, pg_ep("10.1.0.5", (uint16_t)(41000 + i)),
+			    pg_ep("10.1.0.1", 80));
+		pg_tcp_send(&t, true, "GET /a HTTP/1.1\r\nHost: x\r\n", 27);
+		pg_tcp_send(&t, true, "User-Agent: y\r\n\r\n", 17);
+		pg_tcp_send(&t, false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+			    38);
+		pg_tcp_close(&t);
+	}
+	pg_file_close(&pf);
+	read_all(pf.path, NULL, &st, &http);
+	ck_assert_int_eq(http, 3);
+	ck_assert_uint_gt(st.app.mem_peak, 0);
+	ck_assert_uint_eq(st.app.mem_now, 0);
+	ck_assert_uint_eq(st.app.memcap, 0);
+	o.app.max_memory = 63; /* less than any buffer (64 bytes at first) */
+	read_all(pf.path, &o, &st, &http);
+	ck_assert_int_eq(http, 0);
+	ck_assert_uint_ge(st.app.memcap, 3);
+	ck_assert_uint_eq(st.app.errors[APP_HTTP], 6);
+	ck_assert_uint_eq(st.app.mem_peak, 0);
+	ck_assert_uint_eq(st.app.mem_now, 0);
+	unlink(pf.path);
+}
+END_TEST
+
 Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("app");
@@ -636,6 +693,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, other_pii);
 	tcase_add_test(tc, http_upload_pii);
 	tcase_add_test(tc, flow_progress);
+	tcase_add_test(tc, memory_budget);
 	tcase_add_test(tc, dns);
 	tcase_add_test(tc, dns_tcp);
 	tcase_add_test(tc, tls_sni);

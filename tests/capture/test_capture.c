@@ -327,7 +327,7 @@ START_TEST(config_input)
 		      "    filter = \"tcp port 80\"; snaplen = 1500;\n"
 		      "    buffer_size = 4194304; promisc = true;\n"
 		      "    max_flows = 5000; tcp_timeout = \"2m\";\n"
-		      "    udp_timeout = 30; } );\n",
+		      "    udp_timeout = 30; app_memory = 2097152; } );\n",
 		      &err);
 	ck_assert_msg(c != NULL, "%s", err.msg);
 	ck_assert_uint_eq(c->n_inputs, 2);
@@ -344,6 +344,7 @@ START_TEST(config_input)
 	ck_assert_uint_eq(no.flow.max_flows, 5000);
 	ck_assert_int_eq(no.flow.tcp_timeout_us, 120 * 1000000LL);
 	ck_assert_int_eq(no.flow.udp_timeout_us, 30 * 1000000LL);
+	ck_assert_uint_eq(no.app.max_memory, 2097152);
 	agentconf_destroy(&c);
 	/* defaults: promiscuous off, no filter */
 	ck_assert_int_eq(netsrc_config(NULL, &co, &no, &err), 0);
