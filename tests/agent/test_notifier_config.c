@@ -1,7 +1,8 @@
 /*
  * test_notifier_config.c - the agent config's notifier group
  * (agent/config.c): defaults, every key, errors at file:line, and the key
- * files it names.
+ * files it names. Temporary directories and files: the containment tests'
+ * helpers (tests/contain/helpers.h).
  */
 #include <check.h>
 #include <stdio.h>
@@ -12,38 +13,22 @@
 
 #include "../../agent/config.h"
 #include "../../agent/delivery.h"
-#include "file.h"
+#include "../contain/helpers.h"
 #include "keys.h"
 #include "xmalloc.h"
 #include "check_main.h"
 
-#define DIR_TEMPLATE "/tmp/bw-notifconf-XXXXXX"
-static char dir[sizeof(DIR_TEMPLATE)];
+static char *dir;
 
 static void setup(void)
 {
-	memcpy(dir, DIR_TEMPLATE, sizeof(dir));
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	dir = th_tmpdir();
 }
 
 static void teardown(void)
 {
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
-}
-
-/* Write text as dir/name; returns the path (caller frees). */
-static char *write_file(const char *name, const char *text, mode_t mode)
-{
-	char *path = xasprintf("%s/%s", dir, name);
-	struct bw_error err;
-
-	ck_assert_msg(bw_file_write_atomic(path, text, strlen(text), mode, true,
-					   &err) == 0,
-		      "%s", err.msg);
-	return path;
+	th_rmdir(dir);
+	dir = NULL;
 }
 
 /* Load a config whose line 1 is the agent group and the rest is text. */
@@ -51,7 +36,7 @@ static struct agentconf *load(const char *text, struct bw_error *err)
 {
 	char *conf = xasprintf("agent = { state_dir = \"%s/state\"; };\n%s",
 			       dir, text);
-	char *path = write_file("agent.conf", conf, 0644);
+	char *path = th_write(dir, "agent.conf", conf);
 	struct agentconf *c = agentconf_load(path, err);
 
 	free(conf);
