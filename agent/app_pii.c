@@ -11,7 +11,11 @@
  * E-mail: local part [A-Za-z0-9._%+-]{1,64} "@" a domain with a dot and a
  * top-level label of two or more letters. Card: 13 to 19 digits, single
  * spaces or dashes allowed between them, not inside a longer run of digits
- * or letters, passing the Luhn check. Samples in events are masked.
+ * or letters, with the prefix and length of a card brand (Visa,
+ * Mastercard, American Express, Discover/UnionPay/Maestro, JCB, Diners),
+ * passing the Luhn check: dates, ids and counters that happen to pass
+ * Luhn (one number in ten does) mostly have no brand's prefix. Samples in
+ * events are masked.
  */
 #include "app_int.h"
 
@@ -75,6 +79,32 @@ static bool email_at(const uint8_t *p, size_t len, size_t at, size_t *s,
 	return true;
 }
 
+/* Whether n digits at d have a card brand's prefix and length. */
+static bool brand(const char *d, size_t n)
+{
+	int p2 = (d[0] - '0') * 10 + (d[1] - '0');
+	int p4 = p2 * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+
+	switch (d[0]) {
+	case '4': /* Visa */
+		return n == 13 || n == 16 || n == 19;
+	case '5': /* Mastercard */
+		return p2 >= 51 && p2 <= 55 && n == 16;
+	case '2': /* Mastercard's 2-series */
+		return p4 >= 2221 && p4 <= 2720 && n == 16;
+	case '3':
+		if (p2 == 34 || p2 == 37) /* American Express */
+			return n == 15;
+		if (p2 == 35) /* JCB */
+			return n >= 16;
+		return (p2 == 30 || p2 == 36 || p2 == 38) && n >= 14; /* Diners */
+	case '6': /* Discover, UnionPay, Maestro */
+		return n >= 16;
+	default:
+		return false;
+	}
+}
+
 static bool luhn(const char *d, size_t n)
 {
 	unsigned sum = 0;
@@ -113,7 +143,7 @@ static bool card_at(const uint8_t *p, size_t len, size_t i, size_t *e,
 	}
 	if (n < 13 || (j < len && alpha(p[j])))
 		return false;
-	if (!luhn(digits, n))
+	if (!brand(digits, n) || !luhn(digits, n))
 		return false;
 	*e = j;
 	*nd = n;

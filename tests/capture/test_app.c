@@ -223,7 +223,10 @@ START_TEST(http_pii)
 	char *out;
 	const char *body1 = "[{\"email\":\"alice@example.com\",\"card\":\"4111 1111 1111 1111\"},"
 			    "{\"email\":\"bob.smith@mail.exa";
-	const char *body2 = "mple.org\",\"card\":\"4111111111111112\",\"id\":\"12345678901234567890\"},"
+	/* not cards: a Luhn failure, a run of 20 digits, a Luhn-valid number
+	 * with no card brand's prefix */
+	const char *body2 = "mple.org\",\"card\":\"4111111111111112\",\"id\":\"12345678901234567890\","
+			    "\"ref\":\"1234567812345670\"},"
 			    "{\"email\":\"carol@example.net\",\"card\":\"5500-0000-0000-0004\"}]";
 	char hdr[128];
 
