@@ -171,13 +171,19 @@ if wanted http-benign; then
 fi
 
 # http-bulk-read: a partner integration key, used from the Internet
-# (127.0.0.66), walks twelve customers' contact lists in cleartext.
+# (127.0.0.66), walks twelve customers' contact lists in cleartext. nginx's
+# access log of the same requests is kept beside the capture
+# (http-bulk-read.access.log, combined format) for the case that replays
+# both, merged in time order.
 if wanted http-bulk-read; then
+	: >"$T/nginx/access.log"
 	capture_begin http-bulk-read 262144 tcp port 80
 	for i in $(seq 1001 1012); do
 		get 127.0.0.66 partner-crm:pw-partner "/api/v1/customers/c$i/contacts"
 	done
 	capture_end http-bulk-read
+	cp "$T/nginx/access.log" "$HERE/http-bulk-read.access.log"
+	chmod 644 "$HERE/http-bulk-read.access.log"
 fi
 
 # http-export: the forgotten export, fetched without authentication from
