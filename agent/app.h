@@ -9,10 +9,11 @@
  * statement a `sql` event like the postgres log parser's, a startup an
  * `auth` event; DNS queries and answers are `dns`, a TLS ClientHello a
  * `tls` event with its SNI, an SSH banner a `flow` event. Cleartext that
- * leaves a host (HTTP response bodies, and both directions of flows of no
- * known protocol, and HTTP request bodies) is scanned, within a budget per
- * flow, for e-mail
- * addresses and Luhn-valid payment card numbers (app_pii.c).
+ * leaves a host (HTTP bodies both ways, and both directions of flows of no
+ * known protocol) is scanned, within a budget per flow, for e-mail
+ * addresses and payment card numbers (app_pii.c); what it finds is a `flow`
+ * event with action "pii", detail "to_client" (the number found in
+ * bytes_out) or "to_server" (in bytes_in).
  *
  * Extractors read bytes as they come, keep bounded state per flow, and
  * stop reading a direction that breaks their protocol (counted) instead of

