@@ -227,34 +227,66 @@ static int detect(const uint8_t *p, uint32_t len, int dir,
 	return maybe && len < APP_DETECT_MAX ? 0 : 1;
 }
 
+/*
+ * The bytes of a flow whose protocol is not known yet. The first bytes of
+ * each side are held (det) until a detector says yes or every one says no.
+ * A server that speaks first in no protocol its side tells (a flow joined
+ * midway, in the middle of a response) does not decide: its bytes wait
+ * (only counted past det, at most APP_DETECT_WAIT) for the client's next
+ * message, which does; if that names a protocol, the server's earlier
+ * bytes are not given to its parser (they belong to an exchange not seen
+ * from its start), else they are scanned like the rest.
+ */
 void app_stream(struct app_ctx *c, struct app_flow *af, const struct flow *f,
 		int dir, const uint8_t *data, uint32_t len,
 		const struct app_pkt *pk)
 {
 	const struct app_ops *ops = NULL;
-	uint32_t take;
+	uint32_t take = 0;
+	int other = !dir;
+	bool waited;
 
 	if (af->proto != APP_UNKNOWN) {
 		feed(c, af, f, dir, data, len, pk);
 		return;
 	}
-	if (data == NULL) { /* a gap before we knew: too late to tell */
-		decided(c, af, NULL);
-		return;
+	if (af->wait_client && dir == FLOW_S2C &&
+	    (data == NULL || af->det_len[dir] == APP_DETECT_MAX)) {
+		af->det_lost[dir] += len;
+		if (af->det_lost[dir] < APP_DETECT_WAIT)
+			return;
+		data = NULL; /* waited long enough: decide "none" */
+		len = 0;
+	} else if (data != NULL) {
+		take = APP_DETECT_MAX - af->det_len[dir];
+		if (take > len)
+			take = len;
+		memcpy(af->det[dir] + af->det_len[dir], data, take);
+		af->det_len[dir] = (uint8_t)(af->det_len[dir] + take);
+		if (detect(af->det[dir], af->det_len[dir], dir, &ops) == 0)
+			return; /* every byte so far is held in det */
+		if (ops == NULL && dir == FLOW_S2C &&
+		    af->det_len[FLOW_C2S] == 0) {
+			af->wait_client = true;
+			af->det_lost[dir] += len - take;
+			return;
+		}
 	}
-	take = APP_DETECT_MAX - af->det_len[dir];
-	if (take > len)
-		take = len;
-	memcpy(af->det[dir] + af->det_len[dir], data, take);
-	af->det_len[dir] = (uint8_t)(af->det_len[dir] + take);
-	if (detect(af->det[dir], af->det_len[dir], dir, &ops) == 0)
-		return; /* every byte so far is held in det */
+	/* Decided (a gap before we knew decides "none": too late to tell):
+	 * each side's held bytes and what it lost while we waited, the other
+	 * side's first (it came first), then the rest of this chunk. */
+	waited = af->wait_client && ops != NULL;
 	decided(c, af, ops);
-	/* What the other side sent first, then this side's held bytes, then
-	 * the rest of this chunk. */
-	feed(c, af, f, !dir, af->det[!dir], af->det_len[!dir], pk);
+	if (!(waited && other == FLOW_S2C)) {
+		feed(c, af, f, other, af->det[other], af->det_len[other], pk);
+		feed(c, af, f, other, NULL, af->det_lost[other], pk);
+	}
 	feed(c, af, f, dir, af->det[dir], af->det_len[dir], pk);
-	feed(c, af, f, dir, data + take, len - take, pk);
+	feed(c, af, f, dir, NULL, af->det_lost[dir], pk);
+	if (data != NULL)
+		feed(c, af, f, dir, data + take, len - take, pk);
+	else
+		feed(c, af, f, dir, NULL, len, pk);
 }
 
 static bool dns_port(uint16_t p)

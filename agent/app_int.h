@@ -10,6 +10,9 @@
 #include "app.h"
 
 #define APP_DETECT_MAX 16 /* bytes held per direction to recognise a flow */
+/* Server bytes let pass while waiting for the client to say what the
+ * protocol is (a flow joined midway starts with the server's data). */
+#define APP_DETECT_WAIT (1u << 20)
 #define PII_CARRY 80      /* bytes kept across chunks for the PII scan */
 #define PII_SAMPLE 64
 
@@ -27,6 +30,8 @@ struct app_flow {
 	enum app_proto proto;
 	uint8_t det[2][APP_DETECT_MAX];
 	uint8_t det_len[2];
+	uint32_t det_lost[2]; /* bytes past det while waiting (a gap later) */
+	bool wait_client;     /* the server spoke first: wait for the client */
 	bool scan[2];  /* scan this direction's bytes for PII as they come */
 	void *st;      /* the protocol's state */
 	struct app_pii pii[2];

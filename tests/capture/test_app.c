@@ -184,6 +184,37 @@ START_TEST(http_until_close)
 }
 END_TEST
 
+/* A keep-alive connection joined midway: the server's first bytes are the
+ * end of a response not seen; the client's next request says HTTP, and
+ * its exchange is read from there. */
+START_TEST(http_midstream)
+{
+	struct pg_file pf;
+	struct pg_tcp_session t = { 0 };
+	char tail[300];
+	char *out;
+	const char *resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+
+	memset(tail, 'x', sizeof(tail));
+	pg_file_open(&pf, "mid.pcap", 1, false, false);
+	t.pf = &pf;
+	t.c = pg_ep("10.1.0.5", 40015);
+	t.s = pg_ep("10.1.0.1", 8080);
+	t.cseq = 7000;
+	t.sseq = 9000;
+	pg_tcp_send(&t, false, tail, 100);
+	pg_tcp_send(&t, false, tail, sizeof(tail));
+	pg_tcp_send(&t, true, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n", 34);
+	pg_tcp_send(&t, false, resp, strlen(resp));
+	pg_tcp_close(&t);
+	out = events_of(&pf);
+	HAS(out, "action=open", "detail=midstream", "src_ip=10.1.0.5");
+	HAS(out, "kind=http", "resource=/next", "status=200", "bytes_out=2");
+	HAS(out, "action=close", "detail=http");
+	free(out);
+}
+END_TEST
+
 /* A gap in a header block gives the direction up; one in a body does
  * not. */
 START_TEST(http_gaps)
@@ -694,6 +725,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, http_pipelined_chunked);
 	tcase_add_test(tc, http_until_close);
 	tcase_add_test(tc, http_gaps);
+	tcase_add_test(tc, http_midstream);
 	tcase_add_test(tc, http_pii);
 	tcase_add_test(tc, other_pii);
 	tcase_add_test(tc, http_upload_pii);
