@@ -204,7 +204,7 @@ START_TEST(http_midstream)
 	t.sseq = 9000;
 	pg_tcp_send(&t, false, tail, 100);
 	pg_tcp_send(&t, false, tail, sizeof(tail));
-	pg_tcp_send(&t, true, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n", 34);
+	pg_tcp_send(&t, true, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n", 31);
 	pg_tcp_send(&t, false, resp, strlen(resp));
 	pg_tcp_close(&t);
 	out = events_of(&pf);
@@ -693,7 +693,7 @@ START_TEST(memory_budget)
 	for (int i = 0; i < 3; i++) {
 		pg_tcp_open(&t, &pf, pg_ep("10.1.0.5", (uint16_t)(41000 + i)),
 			    pg_ep("10.1.0.1", 80));
-		pg_tcp_send(&t, true, "GET /a HTTP/1.1\r\nHost: x\r\n", 27);
+		pg_tcp_send(&t, true, "GET /a HTTP/1.1\r\nHost: x\r\n", 26);
 		pg_tcp_send(&t, true, "User-Agent: y\r\n\r\n", 17);
 		pg_tcp_send(&t, false, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
 			    38);
