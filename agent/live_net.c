@@ -17,8 +17,14 @@
  * their turn under a flood of packets. */
 #define EVENTS_PER_CALL 4096
 
+/* At most 5 read errors a minute per input are logged (an interface that
+ * went down fails every read); the rest are counted. */
+#define WARN_INTERVAL_US (60 * 1000000LL)
+#define WARN_BURST 5
+
 struct live_net {
 	struct netsrc **src;
+	struct log_ratelimit *rl;
 	const char **name; /* borrowed from the config */
 	size_t n;
 	int epfd;
@@ -37,6 +43,7 @@ struct live_net *live_net_open(const struct agentconf *c,
 	ln->epfd = -1;
 	ln->src = xcalloc(c->n_inputs, sizeof(*ln->src));
 	ln->name = xcalloc(c->n_inputs, sizeof(*ln->name));
+	ln->rl = xcalloc(c->n_inputs, sizeof(*ln->rl));
 	for (size_t i = 0; i < c->n_inputs; i++) {
 		const struct agentconf_input *ci = &c->inputs[i];
 		struct capture_options co;
@@ -59,6 +66,8 @@ struct live_net *live_net_open(const struct agentconf *c,
 		if (ln->src[ln->n] == NULL)
 			goto fail;
 		ln->name[ln->n] = ci->path;
+		ln->rl[ln->n] = (struct log_ratelimit)LOG_RATELIMIT_INIT(
+			WARN_INTERVAL_US, WARN_BURST);
 		ee.data.u64 = ln->n;
 		if (epoll_ctl(ln->epfd, EPOLL_CTL_ADD,
 			      netsrc_fd(ln->src[ln->n]), &ee) < 0) {
@@ -86,6 +95,7 @@ void live_net_destroy(struct live_net **lnp)
 	if (ln->epfd >= 0)
 		close(ln->epfd);
 	free(ln->src);
+	free(ln->rl);
 	free(ln->name);
 	free(ln);
 	*lnp = NULL;
@@ -110,7 +120,9 @@ static bool drain(struct live_net *ln, size_t i, unsigned max,
 		if (rc == 0)
 			return false;
 		if (rc < 0) {
-			log_warnx("%s", bw_error_str(&err, msg, sizeof(msg)));
+			if (log_ratelimit_ok(&ln->rl[i]))
+				log_warnx("%s", bw_error_str(&err, msg,
+							     sizeof(msg)));
 			return false;
 		}
 		fn(arg, &ev);
@@ -154,6 +166,10 @@ void live_net_log_summary(struct live_net *ln)
 		struct netsrc_stats st;
 
 		netsrc_log_summary(ln->src[i], ln->name[i]);
+		if (ln->rl[i].suppressed > 0)
+			log_warnx("pcap:%s: %llu more read errors not shown",
+				  ln->name[i],
+				  (unsigned long long)ln->rl[i].suppressed);
 		netsrc_get_stats(ln->src[i], &st);
 		if (st.capture.kernel_drops > 0)
 			log_warnx("pcap:%s: %llu packets dropped by the kernel "
