@@ -12,8 +12,8 @@
  * Ties are broken by the order incidents were opened, so the order of
  * emitted revisions never depends on hash values.
  *
- * Emission: revision 1 goes out from agg_match() when the incident opens.
- * Later changes are emitted only by agg_tick(), at most once per
+ * Emission: the first revision goes out from agg_match() when the
+ * incident opens. Later changes are emitted only by agg_tick(), at most once per
  * revision_interval of event time, and carry everything that changed since
  * the last revision. agg_match() emits nothing else, with one exception: a
  * match for an incident that went quiet before the match's event time (the
@@ -74,6 +74,7 @@ struct active {
 	struct active *next; /* hash chain; the closing list once closing */
 	uint64_t seq;        /* open order, breaks ties */
 	uint64_t id_hash;    /* the number in the incident id */
+	uint32_t n_emitted;  /* revisions emitted in this run */
 
 	size_t heap_pos[N_HEAPS];
 	int64_t due_us; /* when the pending change may be emitted */
@@ -108,6 +109,7 @@ struct agg {
 	uint64_t seed; /* for table hashes only, never for ids */
 	uint64_t evicted[EVICTED_CACHE]; /* id hashes closed early */
 	uint64_t seq;
+	uint32_t revision_base; /* run * AGG_RUN_REVISIONS */
 	struct agg_stats stats;
 
 	agg_contain_fn contain;
@@ -673,12 +675,20 @@ static uint64_t make_id(const struct agg *a, const char *rule_id,
 	return h;
 }
 
+/* Emit x's next revision, numbered in this run's block (aggregate.h):
+ * a change that is not the closing revision is withheld once only the
+ * block's last number is left. */
 static void emit(struct agg *a, struct active *x, int64_t now_us)
 {
-	x->inc->revision++;
-	x->last_emit_us = now_us;
 	x->dirty = false;
 	heap_remove(&a->heaps[HEAP_DUE], x);
+	if (!x->inc->closed && x->n_emitted >= AGG_RUN_REVISIONS - 2) {
+		a->stats.revisions_withheld++;
+		return;
+	}
+	x->n_emitted++;
+	x->inc->revision = a->revision_base + x->n_emitted;
+	x->last_emit_us = now_us;
 	a->stats.revisions++;
 	if (a->emit != NULL)
 		a->emit(x->inc, a->arg);
@@ -899,6 +909,13 @@ void agg_get_stats(const struct agg *a, struct agg_stats *out)
 {
 	*out = a->stats;
 	out->active = a->n_active;
+}
+
+void agg_set_run(struct agg *a, uint32_t run)
+{
+	if (run > AGG_MAX_RUN)
+		run = AGG_MAX_RUN;
+	a->revision_base = run * AGG_RUN_REVISIONS;
 }
 
 void agg_set_contain(struct agg *a, agg_contain_fn fn, void *arg)

@@ -35,6 +35,7 @@ struct agg_config {
 
 struct agg_stats {
 	uint64_t opened, revisions, closed;
+	uint64_t revisions_withheld; /* past AGG_RUN_REVISIONS - 2 (below) */
 	uint64_t customers_dropped; /* past max_customers */
 	uint64_t incidents_evicted; /* closed early at max_incidents */
 	uint64_t active;
@@ -51,8 +52,9 @@ struct agg *agg_new(const struct agg_config *cfg, agg_emit_fn emit,
 		    void *arg);
 void agg_destroy(struct agg **a);
 
-/* Add a match: opens an incident or updates the active one. Emits revision
- * 1 at once for a new incident; later changes wait for agg_tick. */
+/* Add a match: opens an incident or updates the active one. Emits the
+ * first revision at once for a new incident; later changes wait for
+ * agg_tick. */
 void agg_match(struct agg *a, const struct rules_match *m);
 
 /* Advance time to now_us: emit revisions that are due, close incidents that
@@ -63,6 +65,29 @@ void agg_tick(struct agg *a, int64_t now_us);
 void agg_flush(struct agg *a);
 
 void agg_get_stats(const struct agg *a, struct agg_stats *out);
+
+/*
+ * Revision numbers never repeat across runs of one agent (live.c numbers
+ * its runs, run_counter.h): the revisions of an incident in run r are
+ * r * AGG_RUN_REVISIONS + n, n = 1, 2, ... per incident in this run, so
+ * after a restart that rebuilds an incident from re-read lines (same id)
+ * its revisions follow, for the notifier, every revision of the earlier
+ * runs. Without agg_set_run (replay), r is 0: 1, 2, ...
+ *
+ * n stays within its run's block: the last number (AGG_RUN_REVISIONS - 1)
+ * is kept for the incident's closing revision, and a change after n
+ * reached AGG_RUN_REVISIONS - 2 is not emitted but counted
+ * (revisions_withheld); it goes out with the closing revision, which
+ * carries the whole incident. At the default revision interval (10 s)
+ * that takes a week of changes without a quiet period.
+ */
+#define AGG_RUN_REVISIONS UINT32_C(65536)
+#define AGG_MAX_RUN       UINT32_C(65535) /* keeps numbers within u32 */
+
+/* Number this run's revisions in run's block (run > AGG_MAX_RUN counts as
+ * AGG_MAX_RUN). Call before the first revision is emitted: an incident's
+ * revisions must grow. */
+void agg_set_run(struct agg *a, uint32_t run);
 
 /*
  * Containment (contain.h). The hook is called once when an incident opens

@@ -33,6 +33,7 @@
 #include "live.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -52,6 +53,7 @@
 #include "live_net.h"
 #include "output.h"
 #include "pipeline.h"
+#include "run_counter.h"
 #include "source.h"
 #include "tail.h"
 
@@ -574,6 +576,25 @@ static void drain_delivery(struct live *lv, int sfd)
 	free(pfd);
 }
 
+/* This run's number (run_counter.h), before any revision: the aggregator
+ * numbers its revisions in the run's own block (aggregate.h). */
+static int start_run(struct live *lv, struct bw_error *err)
+{
+	uint32_t run;
+	int rc = run_counter_next(lv->conf->state_dir, AGG_MAX_RUN, &run, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		log_warnx("run %" PRIu32 " again: the last with revision numbers "
+			  "of its own; incidents rebuilt after a restart may "
+			  "be rejected as conflicts", run);
+	agg_set_run(pipeline_agg(lv->pipeline), run);
+	log_info("run %" PRIu32 ": revisions numbered from %" PRIu32, run,
+		 run * AGG_RUN_REVISIONS + 1);
+	return 0;
+}
+
 int live_run(const char *config_path, const char *const *rule_paths,
 	     size_t n_rule_paths)
 {
@@ -604,7 +625,7 @@ int live_run(const char *config_path, const char *const *rule_paths,
 		bw_error_set(&err, config_path, 0, "no inputs to follow");
 		goto fail;
 	}
-	if (setup_inputs(&lv, &err) < 0)
+	if (setup_inputs(&lv, &err) < 0 || start_run(&lv, &err) < 0)
 		goto fail;
 	if (lv.conf->has_notifier && setup_delivery(&lv, &status, &err) < 0)
 		goto fail;

@@ -429,10 +429,14 @@ static const char *const stmt_sql[N_STMTS] = {
 		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
 		  " ?13, ?14, ?15, ?16, ?17, 'detected', ?18, ?18)"
 		  " RETURNING id",
+    /* last_seen never goes back: a higher revision made by a later run
+     * of the agent from lines read again may show less (a closed incident
+     * reopens only on activity after it, revision_milestones). */
     [S_INC_UPDATE] = "UPDATE incidents SET revision = ?2, rule = ?3,"
 		     " category = ?4, severity = ?5, title = ?6, summary = ?7,"
 		     " host = ?8, actor = ?9, first_seen_us = ?10,"
-		     " last_seen_us = ?11, event_count = ?12,"
+		     " last_seen_us = max(last_seen_us, ?11),"
+		     " event_count = ?12,"
 		     " evidence_omitted = ?13, affected_unknown = ?14,"
 		     " notify_customers = ?15, credentials = ?16, quiet = ?17"
 		     " WHERE id = ?1",

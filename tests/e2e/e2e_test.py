@@ -22,6 +22,12 @@ notifier through its spool. What the notifier stored is read from its store
   agent_kill  kill -9 of the agent mid-stream (1,000 incidents), restart:
               every revision that was in its spool, and every incident of
               the log, is stored once
+  agent_rerun one incident gets revisions from several lines, kill -9 of
+              the agent before its read positions cover them, restart:
+              the rebuilt incident (same id) gets revisions numbered above
+              the first run's (agent/run_counter.h), the notifier stores
+              them all (no conflict, no quarantine), its customers are
+              both runs', and the new run's closing revision is current
   outage      the notifier down while 200 revisions are made: they wait in
               the spool; when it is back, the spool drains into the store
   spool_full  a spool of 5 revisions and 10 held in memory with the
@@ -73,6 +79,13 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
           "Oct", "Nov", "Dec")
 
 SPOOLED = re.compile(r"spooled revision (\d+) of (bw-[0-9a-f]+) as (\d+)")
+RUN_BLOCK = 65536     # revision n of an agent's run r is r * RUN_BLOCK + n
+
+
+def rev(n, run=1):
+    """The number of an incident's nth revision in the agent's run (a new
+    state directory: the first run is 1)."""
+    return run * RUN_BLOCK + n
 
 
 def wait_until(pred, timeout, what, on_fail=None):
@@ -96,11 +109,12 @@ def clf_now():
         t.tm_sec)
 
 
-def web_line(principal, customer, what="contacts"):
+def web_line(principal, customer, what="contacts", stamp=None):
     """One nginx combined line: principal reads customer's contacts (rule
-    e2e-read) or messages (e2e-hang, e2e-steps)."""
+    e2e-read) or messages (e2e-hang, e2e-steps), now or at stamp."""
     return ('127.0.0.69 - %s [%s] "GET /api/v1/customers/%s/%s HTTP/1.1" '
-            '200 203 "-" "e2e"' % (principal, clf_now(), customer, what))
+            '200 203 "-" "e2e"' % (principal, stamp or clf_now(), customer,
+                                   what))
 
 
 def z85_of(pub):
@@ -400,8 +414,8 @@ def sc_flow(sc):
     want = a.spooled()
     check(len(want) == 6, "spooled %s" % sorted(want))
     check_exactly(sc, a, want)
-    closed = sc.db("SELECT count(*) FROM incidents WHERE revision = 2 "
-                   "AND quiet = 1")
+    closed = sc.db("SELECT count(*) FROM incidents WHERE revision = ? "
+                   "AND quiet = 1", rev(2))
     check(closed == [(3,)], "closing revisions stored: %s" % closed)
     check(not a.spool_files(), "spool not empty after a clean stop")
     a.wait_log(r"notifier: 6 revisions spooled, 6 sent, 0 sent again, "
@@ -477,10 +491,98 @@ def sc_agent_kill(sc):
         "SELECT json_extract(actor, '$.user') FROM incidents"))
     check(actors == users, "%d incidents for %d principals" %
           (len(actors), len(users)))
-    check(rows == total, "%d revisions stored for %d one-line incidents" %
-          (rows, total))
+    # Lines read again after the kill rebuild their incidents with the
+    # second run's revision numbers (no conflict with the first run's):
+    # stored are exactly what both runs spooled, one per run at most.
+    want = before | in_spool | a.spooled()
+    check(got == want, "stored %d revisions, the two runs spooled %d" %
+          (len(got), len(want)))
+    per_run = {}
+    for iid, r in got:
+        per_run.setdefault((iid, r // RUN_BLOCK), []).append(r)
+    check(all(len(v) == 1 for v in per_run.values()) and
+          {k[1] for k in per_run} <= {1, 2},
+          "revisions per incident and run: %s" %
+          sorted(v for v in per_run.values() if len(v) > 1)[:3])
     check(not a.quarantined(), "quarantined: %s" % a.quarantined()[:4])
     a.kill()
+
+
+def sc_agent_rerun(sc):
+    """Issue 4: a restart rebuilds an incident from re-read lines with the
+    same id; its revisions must not reuse the numbers of the first run's
+    (the notifier would reject them as conflicts: other contents)."""
+    n = sc.notifier(["db1"])
+    a = sc.agent("db1", incidents='revision_interval = "1s";').start()
+    a.wait_log(r"run 1: revisions numbered from %d" % rev(1))
+    a.wait_log(r"notifier: connected")
+    positions = os.path.join(a.state, "positions")
+    wait_until(lambda: os.path.exists(positions), WAIT,
+               "the first read positions")
+    with open(positions, "rb") as f:
+        saved = f.read()  # before any line: the log is empty
+    # Every line at one time stamp: the first run makes a revision per
+    # line (the idle clock passes the 1 s interval between appends); a
+    # run reading them all at once makes fewer, with other contents.
+    stamp = clf_now()
+    customers = ["c9101", "c9102", "c9103"]
+    iid = None
+    for i, c in enumerate(customers):
+        a.append([web_line("rr1", c, stamp=stamp)])
+
+        def stored_rev(k=i + 1):
+            rows = sc.db("SELECT incident_id FROM revisions WHERE "
+                         "revision = ?", rev(k))
+            return rows[0][0] if rows else None
+        iid = wait_until(stored_rev, WAIT, "revision %d stored" % rev(i + 1),
+                         progress(sc, a))
+    first_run = a.spooled()
+    check(len(first_run) == 3 and all(r[0] == iid for r in first_run),
+          "first run spooled %s" % sorted(first_run))
+    a.kill()
+    # The crash came before a checkpoint covered the lines: the positions
+    # are those saved before them (rewound here, the agent being dead, as
+    # a kill within the checkpoint interval would have left them).
+    with open(positions, "wb") as f:
+        f.write(saved)
+    a.start()
+    a.wait_log(r"run 2: revisions numbered from %d" % rev(1, 2))
+    # A customer only the second run sees.
+    a.append([web_line("rr1", "c9104", stamp=stamp)])
+    customers.append("c9104")
+
+    def all_customers():
+        rows = sc.db("SELECT customer_id FROM customers WHERE "
+                     "incident_id = ?", iid)
+        return rows is not None and sorted(r[0] for r in rows) == customers
+    wait_until(all_customers, WAIT, "the second run's customer stored",
+               progress(sc, a))
+    check(a.stop() == 0, "agent stop")
+    second_run = a.spooled()
+    check(second_run and all(r[0] == iid and r[1] > rev(RUN_BLOCK - 1)
+                             for r in second_run),
+          "second run spooled %s" % sorted(second_run))
+    got, rows = sc.stored()
+    check(rows == len(got), "duplicate rows")
+    check(got == first_run | second_run,
+          "stored %s, spooled %s then %s" % (sorted(got), sorted(first_run),
+                                             sorted(second_run)))
+    top = max(r[1] for r in second_run)
+    cur = sc.db("SELECT revision, i.quiet, json_array_length(json, "
+                "'$.affected_customers') FROM incidents i JOIN revisions "
+                "USING (incident_id, revision) WHERE incident_id = ?", iid)
+    check(cur == [(top, 1, 4)], "current revision (number, closed, "
+          "customers): %s, want (%d, 1, 4)" % (cur, top))
+    check(not a.quarantined(), "quarantined: %s" % a.quarantined()[:4])
+    for line in a.log_lines():
+        check("rejected revision" not in line, "agent: %s" % line)
+    rc, out, err = n.ctl("show", iid)
+    check(rc == 0 and str(top) in out and "c9104" in out,
+          "show %s: %d %s%s" % (iid, rc, out, err))
+    check(n.stop() == 0, "notifier stop")
+    n.wait_log(r"counters .*\(malformed 0, mismatch 0, host 0, conflict 0,")
+    with open(os.path.join(a.state, "run")) as f:
+        check(f.read() == "2\n", "the run file after two runs")
 
 
 def sc_outage(sc):
@@ -552,8 +654,8 @@ def sc_spool_full(sc):
     # f06 is held (revision 1); a second line of it makes revision 2 (a
     # revision interval later), which replaces the held one.
     a.append([web_line("f06", "c9999")])
-    a.wait_log(r"holding revision 2 of bw-[0-9a-f]+ in memory \(replaces "
-               r"revision 1\)")
+    a.wait_log(r"holding revision %d of bw-[0-9a-f]+ in memory \(replaces "
+               r"revision %d\)" % (rev(2), rev(1)))
     a.append([line[u] for u in users[8:]])
     # At the bound (or past it by the lines of the read in progress).
     m = a.wait_log(r"inputs paused: the spool is full and (\d+) revisions")
@@ -574,7 +676,7 @@ def sc_spool_full(sc):
     check(rows == len(got), "duplicate rows")
     f06 = sc.db("SELECT incident_id FROM incidents WHERE "
                 "json_extract(actor, '$.user') = 'f06'")[0][0]
-    check((f06, 2) in got and (f06, 1) not in got,
+    check((f06, rev(2)) in got and (f06, rev(1)) not in got,
           "f06: revision 2 stored, the superseded 1 not: %s" %
           sorted(r for r in got if r[0] == f06))
     check(got == a.spooled(), "stored and spooled differ")
@@ -693,6 +795,7 @@ SCENARIOS = {
     "flow": sc_flow,
     "notifier_kill": sc_notifier_kill,
     "agent_kill": sc_agent_kill,
+    "agent_rerun": sc_agent_rerun,
     "outage": sc_outage,
     "spool_full": sc_spool_full,
     "unknown_key": sc_unknown_key,

@@ -6,11 +6,15 @@
  * survive a JSON round trip.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../agent/aggregate.h"
+#include "../../agent/run_counter.h"
 #include "event.h"
+#include "file.h"
 #include "incident.h"
 #include "xmalloc.h"
 #include "check_main.h"
@@ -655,6 +659,164 @@ START_TEST(defaults_and_null)
 }
 END_TEST
 
+/* A run's revisions are numbered in its block: run * 2^16 + 1, 2, ...,
+ * so those of a later run follow every revision of an earlier one, even
+ * for an incident rebuilt with the same id. */
+START_TEST(revisions_numbered_by_run)
+{
+	struct sink k1 = {0}, k2 = {0}, k3 = {0};
+	struct bw_event ev;
+	struct agg *a;
+	size_t i;
+
+	a = new_agg("db1", &k1, 0, 0, 0);
+	agg_set_run(a, 3);
+	for (i = 0; i < 3; i++) {
+		make_event(&ev, T0 + (int64_t)i * 10 * S, 9, NULL, "x", i + 1);
+		match_one(a, &sqli_rule, "", &ev, NULL, 0);
+		agg_tick(a, T0 + (int64_t)i * 10 * S);
+	}
+	agg_flush(a);
+	ck_assert_uint_eq(k1.n, 4);
+	for (i = 0; i < k1.n; i++)
+		ck_assert_uint_eq(k1.inc[i]->revision, 3 * 65536 + i + 1);
+	ck_assert(k1.inc[3]->closed);
+	agg_destroy(&a);
+
+	/* The next run re-reads the first line: the same incident, numbered
+	 * above all of run 3's. */
+	a = new_agg("db1", &k2, 0, 0, 0);
+	agg_set_run(a, 4);
+	make_event(&ev, T0, 9, NULL, "x", 1);
+	match_one(a, &sqli_rule, "", &ev, NULL, 0);
+	ck_assert_uint_eq(k2.n, 1);
+	ck_assert_str_eq(k2.inc[0]->id, k1.inc[0]->id);
+	ck_assert_uint_eq(k2.inc[0]->revision, 4 * 65536 + 1);
+	ck_assert_uint_gt(k2.inc[0]->revision, k1.inc[3]->revision);
+	agg_destroy(&a);
+
+	/* Past the last run with a block of its own: that last block, whose
+	 * numbers still fit in 32 bits. */
+	a = new_agg("db1", &k3, 0, 0, 0);
+	agg_set_run(a, 70000);
+	match_one(a, &sqli_rule, "", &ev, NULL, 0);
+	agg_flush(a);
+	ck_assert_uint_eq(k3.n, 2);
+	ck_assert_uint_eq(k3.inc[0]->revision, UINT32_C(65535) * 65536 + 1);
+	ck_assert_uint_eq(k3.inc[1]->revision, UINT32_C(65535) * 65536 + 2);
+	agg_destroy(&a);
+	sink_free(&k1);
+	sink_free(&k2);
+	sink_free(&k3);
+}
+END_TEST
+
+/* The last revision seen, and how many there were. */
+struct last {
+	uint32_t revision, n;
+	uint64_t event_count;
+	bool closed;
+};
+
+static void keep_last(const struct bw_incident *inc, void *arg)
+{
+	struct last *l = arg;
+
+	ck_assert_uint_gt(inc->revision, l->revision);
+	l->revision = inc->revision;
+	l->event_count = inc->event_count;
+	l->closed = inc->closed;
+	l->n++;
+}
+
+/* An incident that changes at every interval uses up its run's block: the
+ * changes past 2^16 - 2 revisions are withheld and counted, never numbered
+ * into the next run's block, and the closing revision takes the block's
+ * last number with everything. */
+START_TEST(revision_block_full)
+{
+	struct agg_config cfg = {
+	    .host = "db1",
+	    .quiet_period_us = 600 * S,
+	    .revision_interval_us = 1 * S,
+	};
+	const uint32_t n = 65536 + 100;
+	struct last l = {0};
+	struct agg_stats st;
+	struct bw_event ev;
+	struct agg *a;
+	uint32_t i;
+
+	a = agg_new(&cfg, keep_last, &l);
+	agg_set_run(a, 7);
+	for (i = 0; i < n; i++) {
+		make_event(&ev, T0 + (int64_t)i * S, 9, NULL, "x", i + 1);
+		match_one(a, &sqli_rule, "", &ev, NULL, 0);
+		agg_tick(a, T0 + (int64_t)(i + 1) * S);
+	}
+	ck_assert_uint_eq(l.n, 65534);
+	ck_assert_uint_eq(l.revision, 7 * 65536 + 65534);
+	ck_assert(!l.closed);
+	agg_get_stats(a, &st);
+	ck_assert_uint_eq(st.revisions, 65534);
+	ck_assert_uint_eq(st.revisions_withheld, n - 65534);
+	agg_flush(a);
+	ck_assert_uint_eq(l.n, 65535);
+	ck_assert_uint_eq(l.revision, 7 * 65536 + 65535);
+	ck_assert(l.closed);
+	ck_assert_uint_eq(l.event_count, n);
+	agg_destroy(&a);
+}
+END_TEST
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(fputs(text, f) >= 0, 1);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* <state_dir>/run: missing is 0; each call takes the next number and
+ * writes it back; at the maximum it stays; anything else is refused. */
+START_TEST(run_counter_numbers_runs)
+{
+	static const char *const bad[] = {"", "12", "x\n", "-1\n", "1 \n",
+	                                  "100\n", "99999999999\n"};
+	char dir[] = "/tmp/bw-test-run-XXXXXX", path[64], *text;
+	struct bw_error err;
+	uint32_t run = 0;
+	size_t i;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/run", dir);
+	ck_assert_int_eq(run_counter_next(dir, 99, &run, &err), 0);
+	ck_assert_uint_eq(run, 1);
+	ck_assert_int_eq(run_counter_next(dir, 99, &run, &err), 0);
+	ck_assert_uint_eq(run, 2);
+	ck_assert_int_eq(bw_file_read(path, 64, &text, &i, &err), 0);
+	ck_assert_str_eq(text, "2\n");
+	free(text);
+	write_text(path, "98\n");
+	ck_assert_int_eq(run_counter_next(dir, 99, &run, &err), 0);
+	ck_assert_uint_eq(run, 99);
+	ck_assert_int_eq(run_counter_next(dir, 99, &run, &err), 1);
+	ck_assert_uint_eq(run, 99);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		run = 0;
+		write_text(path, bad[i]);
+		ck_assert_int_eq(run_counter_next(dir, 99, &run, &err), -1);
+		ck_assert_ptr_nonnull(strstr(err.msg, "not a run number"));
+		ck_assert_uint_eq(run, 0);
+	}
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	/* A state directory that is not there: an error, not run 1. */
+	ck_assert_int_eq(run_counter_next(dir, 99, &run, &err), -1);
+}
+END_TEST
+
 Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("aggregate");
@@ -672,6 +834,9 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, max_incidents_eviction);
 	tcase_add_test(tc, evicted_key_gets_new_id);
 	tcase_add_test(tc, defaults_and_null);
+	tcase_add_test(tc, revisions_numbered_by_run);
+	tcase_add_test(tc, revision_block_full);
+	tcase_add_test(tc, run_counter_numbers_runs);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -800,6 +800,63 @@ START_TEST(test_manual_close_reopen)
 }
 END_TEST
 
+/* A later run of the agent rebuilds a closed incident from lines it reads
+ * again: its revisions are numbered above the first run's (agent/
+ * aggregate.h) and may show less activity at first. They are stored,
+ * customers accumulate, last_seen does not go back, and the incident is
+ * reopened only by activity after the stored last_seen. */
+START_TEST(test_later_run_rebuilds)
+{
+	struct bw_incident *a = make("bw-rerun", 65537);
+	struct bw_incident *b = make("bw-rerun", 131073);
+	struct bw_error err = {0};
+	struct store_record *r;
+	struct store *s;
+
+	fresh_dir();
+	s = open_ok();
+	a->last_seen_us = T0 + HOUR;
+	bw_incident_add_customer(a, "c1");
+	bw_incident_add_customer(a, "c2");
+	put(s, a, T0 + HOUR, true);
+	ck_assert_msg(store_close_incident(s, "bw-rerun", "frank", "done",
+					   T0 + 2 * HOUR, &err) == 0,
+		      "%s", err.msg);
+	/* The new run's first revision: only the first line read again. */
+	b->last_seen_us = a->first_seen_us;
+	bw_incident_add_customer(b, "c1");
+	put(s, b, T0 + 3 * HOUR, true);
+	/* Its second: the rest read again, nothing new in time. */
+	b->revision = 131074;
+	b->last_seen_us = T0 + HOUR;
+	bw_incident_add_customer(b, "c2");
+	put(s, b, T0 + 3 * HOUR, true);
+	r = get(s, "bw-rerun");
+	ck_assert_uint_eq(r->inc.revision, 131074);
+	ck_assert_int_eq(r->inc.last_seen_us, T0 + HOUR);
+	ck_assert_int_eq(r->inc.state, STORE_CLOSED);
+	ck_assert_uint_eq(r->n_customers, 2);
+	store_record_destroy(&r);
+	/* Its third: a line after the close, and a customer only it saw. */
+	b->revision = 131075;
+	b->last_seen_us = T0 + 4 * HOUR;
+	bw_incident_add_customer(b, "c3");
+	put(s, b, T0 + 4 * HOUR, true);
+	r = get(s, "bw-rerun");
+	ck_assert_int_eq(r->inc.state, STORE_DETECTED);
+	ck_assert_int_eq(r->inc.last_seen_us, T0 + 4 * HOUR);
+	ck_assert_uint_eq(r->n_customers, 3);
+	ck_assert_uint_eq(r->n_revisions, 4);
+	ck_assert_str_eq(r->changes[r->n_changes - 1].milestone, "reopened");
+	store_record_destroy(&r);
+	verify_ok(s, NULL);
+	store_close(&s);
+	bw_incident_destroy(&a);
+	bw_incident_destroy(&b);
+	remove_dir();
+}
+END_TEST
+
 START_TEST(test_deadline)
 {
 	struct bw_incident *a = make("bw-clock", 1), *b = make("bw-clock", 2);
@@ -1134,6 +1191,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, test_customers_accumulate);
 	tcase_add_test(tc, test_agent_steps);
 	tcase_add_test(tc, test_manual_close_reopen);
+	tcase_add_test(tc, test_later_run_rebuilds);
 	tcase_add_test(tc, test_deadline);
 	tcase_add_test(tc, test_list);
 	tcase_add_test(tc, test_bad_incident);
