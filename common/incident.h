@@ -59,7 +59,7 @@ struct bw_step {
 
 struct bw_incident {
 	char *id;          /* stable over revisions */
-	uint32_t revision; /* 1, 2, ... */
+	uint32_t revision; /* grows; live: run * 65536 + n (transport.md) */
 	char *rule;
 	char *category;
 	enum bw_severity severity;
