@@ -66,6 +66,9 @@ struct live_net *live_net_open(const struct agentconf *c,
 		if (ln->src[ln->n] == NULL)
 			goto fail;
 		ln->name[ln->n] = ci->path;
+		log_info("pcap:%s: capturing%s%s%s", ci->path,
+			 co.filter ? " \"" : "", co.filter ? co.filter : "",
+			 co.filter ? "\"" : "");
 		ln->rl[ln->n] = (struct log_ratelimit)LOG_RATELIMIT_INIT(
 			WARN_INTERVAL_US, WARN_BURST);
 		ee.data.u64 = ln->n;
