@@ -110,7 +110,8 @@ static void hold(struct stream_ctx *c, struct stream *s, uint32_t seq,
 	g->seq = seq;
 	g->len = len;
 	g->wire = wire;
-	memcpy(g->data, data, len);
+	if (len > 0) /* a segment cut to nothing by the snapshot length: none */
+		memcpy(g->data, data, len);
 	g->next = *pp;
 	*pp = g;
 	s->held_bytes += len;

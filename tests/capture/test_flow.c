@@ -347,6 +347,27 @@ START_TEST(stream_cut_and_wrap)
 }
 END_TEST
 
+/* A segment cut to nothing by the snapshot length (no byte captured of
+ * its 4), out of order: held without data, its bytes a gap (found by
+ * fuzzing: a copy from a null pointer). */
+START_TEST(stream_empty_held)
+{
+	struct stream_ctx c;
+	struct stream s;
+	struct sink k = { 0 };
+
+	stream_ctx_init(&c, NULL);
+	stream_init(&s);
+	seg(&c, &s, &k, 0, 100, "ab");
+	stream_segment(&c, &s, 0, 106, NULL, 0, 4, sink_fn, &k);
+	ck_assert_uint_eq(c.st.held, 1);
+	seg(&c, &s, &k, 0, 102, "cdef");
+	ck_assert_str_eq(k.data, "abcdef____");
+	ck_assert_int_eq(k.gaps, 1);
+	stream_free(&c, &s);
+}
+END_TEST
+
 START_TEST(stream_total_bound)
 {
 	struct stream_limits lim = { .max_held_bytes = 100,
@@ -385,6 +406,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, stream_gaps);
 	tcase_add_test(tc, stream_cut_and_wrap);
 	tcase_add_test(tc, stream_total_bound);
+	tcase_add_test(tc, stream_empty_held);
 	suite_add_tcase(s, tc);
 	return s;
 }
