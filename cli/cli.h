@@ -9,6 +9,7 @@
 #ifndef BW_CLI_H
 #define BW_CLI_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 /* Exit codes (documented in --help and docs/cli.md). */
@@ -37,7 +38,14 @@ int cmd_aware(struct cli *c, int argc, char **argv);
 int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_approve(struct cli *c, int argc, char **argv);
+int cmd_notify_status(struct cli *c, int argc, char **argv);
 int cmd_keygen(struct cli *c, int argc, char **argv);
 int cmd_check_config(struct cli *c, int argc, char **argv);
+
+/* An incident's messages (the "notifications" member of the breach
+ * record's JSON): their counts by kind and state, then a table of all, or
+ * of the first 50. */
+void cmd_notify_table(const json_t *notif, bool all);
 
 #endif

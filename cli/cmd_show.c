@@ -186,6 +186,12 @@ static void indented(const char *text, const char *indent)
 	free(safe);
 }
 
+static void notifications(const json_t *rec)
+{
+	printf("\nNotifications\n");
+	cmd_notify_table(json_object_get(rec, "notifications"), false);
+}
+
 static void notes(const json_t *rec)
 {
 	const json_t *tl = json_object_get(rec, "timeline");
@@ -255,6 +261,7 @@ int cmd_show(struct cli *c, int argc, char **argv)
 		clocks(rec);
 		effects(rec);
 		containment(rec);
+		notifications(rec);
 		notes(rec);
 		timeline(rec);
 	}

@@ -1,6 +1,6 @@
 /*
  * cmd_status.c - breachwatch status: the notifier's counters, its
- * connections and the agents it has heard from.
+ * connections, its e-mails and the agents it has heard from.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +22,7 @@ static void print_status(const json_t *st)
 	const json_t *ctl = json_object_get(st, "control");
 	const json_t *by = json_object_get(in, "rejected_by");
 	const json_t *agents = json_object_get(st, "agents");
+	const json_t *mail = json_object_get(st, "mail");
 	struct out_table *t;
 	char span[40];
 	size_t i;
@@ -59,6 +60,42 @@ static void print_status(const json_t *st)
 	       "%lld bad, %lld too long, %lld refused (busy)\n",
 	       N(ctl, "clients"), N(ctl, "accepted"), N(ctl, "requests"),
 	       N(ctl, "bad_requests"), N(ctl, "too_long"), N(ctl, "refused"));
+	if (mail != NULL) {
+		const json_t *m = json_object_get(mail, "mailer");
+		const json_t *nt = json_object_get(mail, "notices");
+		const json_t *d = json_object_get(mail, "directory");
+
+		printf("mail:        ");
+		out_text(stdout, out_str(mail, "transport"), false);
+		printf(": %lld started, %lld sent, %lld retried, %lld failed, "
+		       "%lld ambiguous, %lld in flight, %lld errors%s%s\n",
+		       N(m, "started"), N(m, "sent"), N(m, "retried"),
+		       N(m, "failed"), N(m, "ambiguous"), N(m, "in_flight"),
+		       N(m, "errors"),
+		       out_str(m, "relay_held_until") != NULL
+			       ? "; the relay held back until "
+			       : "",
+		       out_str(m, "relay_held_until") != NULL
+			       ? out_str(m, "relay_held_until")
+			       : "");
+		printf("notices:     %lld customer notices made (%lld held, "
+		       "%lld unresolved, %lld to alternate contacts), %lld team "
+		       "messages, %lld reminders, %lld problems told, %lld "
+		       "incidents notified, %lld errors\n",
+		       N(nt, "notices"), N(nt, "held"), N(nt, "unresolved"),
+		       N(nt, "alternate"), N(nt, "team_messages"),
+		       N(nt, "reminders"), N(nt, "problems_told"),
+		       N(nt, "notified"), N(nt, "errors"));
+		printf("directory:   %s, %lld entries (%lld rows refused); "
+		       "%lld look-ups: %lld found, %lld not found, %lld "
+		       "refused, %lld failed\n",
+		       out_str(mail, "directory_kind") != NULL
+			       ? out_str(mail, "directory_kind")
+			       : "-",
+		       N(d, "entries"), N(d, "refused_rows"), N(d, "lookups"),
+		       N(d, "found"), N(d, "not_found"),
+		       N(d, "refused_lookups"), N(d, "failed"));
+	}
 	if (json_array_size(agents) == 0) {
 		printf("agents:      none heard from since the start\n");
 		return;

@@ -32,6 +32,8 @@ static const struct {
 	{ "report", cmd_report },
 	{ "verify", cmd_verify },
 	{ "status", cmd_status },
+	{ "approve", cmd_approve },
+	{ "notify-status", cmd_notify_status },
 	{ "keygen", cmd_keygen },
 	{ "check-config", cmd_check_config },
 };
@@ -48,7 +50,8 @@ static void usage(FILE *f)
 		"                         lowest shown (low, medium, high, critical); TIME\n"
 		"                         is RFC 3339 or a span back from now (24h, 7d)\n"
 		"  show ID                the incident: facts, clocks and deadline,\n"
-		"                         customers, evidence, containment, notes, timeline\n"
+		"                         customers, evidence, containment, notifications,\n"
+		"                         notes, timeline\n"
 		"  contain ID --note TEXT record a containment step you took\n"
 		"  close ID --resolution TEXT\n"
 		"                         close the incident, saying why\n"
@@ -58,6 +61,12 @@ static void usage(FILE *f)
 		"                         the GDPR 72-hour deadline)\n"
 		"  report ID [--format md|json]\n"
 		"                         the breach record (GDPR Art. 33(5))\n"
+		"  approve ID [--reason TEXT]\n"
+		"                         send the customer notices held for your\n"
+		"                         approval (policy approve)\n"
+		"  notify-status ID [--all]\n"
+		"                         the incident's e-mails: the team's, each\n"
+		"                         customer's notice, state, attempts, replies\n"
 		"  verify                 check the audit chain of the whole record\n"
 		"  status                 the notifier: counters, agents, connections\n"
 		"Local:\n"

@@ -14,6 +14,8 @@
 #include "../common/cfg.h"
 #include "../common/wire.h"
 #include "../common/xmalloc.h"
+#include "curlloop.h"
+#include "render.h"
 
 #define DEFAULT_HEARTBEAT_US (10 * INT64_C(1000000))
 #define DEFAULT_MAX_CLIENTS 16
@@ -24,7 +26,8 @@
 #define MAX_SOCKET_PATH 107 /* sun_path without its NUL */
 
 static const char *const top_keys[] = { "notifier", "inbox", "control",
-					NULL };
+					"organisation", "directory", "mail",
+					"notify", NULL };
 static const char *const notifier_keys[] = { "listen", "key", "public_key",
 					     "authorized_agents", "store",
 					     "log_level", NULL };
@@ -278,7 +281,8 @@ struct notifconf *notifconf_load(const char *path, struct bw_error *err)
 			  err) < 0 ||
 	    load_inbox(c, config_setting_get_member(root, "inbox"), err) < 0 ||
 	    load_control(c, config_setting_get_member(root, "control"),
-			 err) < 0)
+			 err) < 0 ||
+	    notifconf_load_notify(c, root, err) < 0)
 		goto fail;
 	return c;
 fail:
@@ -293,6 +297,8 @@ void notifconf_destroy(struct notifconf **cp)
 	if (c == NULL)
 		return;
 	config_destroy(&c->cfg);
+	for (size_t i = 0; i < sizeof(c->owned) / sizeof(c->owned[0]); i++)
+		free(c->owned[i]);
 	free(c->path);
 	free(c);
 	*cp = NULL;
@@ -346,6 +352,55 @@ int notifconf_control_gid(const struct notifconf *c, gid_t *gid,
 	return 0;
 }
 
+/* The mail password, the customer directory (a CSV whose rows were
+ * refused fails, naming the first) and the templates, as the daemon takes
+ * them at start. */
+static int notifconf_check_notify(const struct notifconf *c,
+				  struct bw_error *err)
+{
+	struct directory_params dp;
+	struct render_params rp;
+	struct curlloop *loop = NULL;
+	struct directory *d = NULL;
+	struct render *r;
+	char *pw = NULL;
+	int rc = -1;
+
+	notifconf_directory_params(c, &dp);
+	notifconf_render_params(c, &rp);
+	if (notifconf_load_password(c, &pw, err) < 0)
+		return -1;
+	if (pw != NULL) {
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	}
+	r = render_new(&rp, err);
+	if (r == NULL)
+		return -1;
+	render_destroy(&r);
+	if (c->dir_kind == DIRECTORY_HTTP) {
+		loop = curlloop_new(err);
+		if (loop == NULL)
+			return -1;
+		dp.loop = loop;
+	}
+	d = directory_new(&dp, err);
+	if (d != NULL) {
+		size_t n, total;
+		const char *const *why = directory_refusals(d, &n, &total);
+
+		if (total > 0)
+			bw_error_set(err, NULL, 0,
+				     "%s (%zu row%s of the directory refused)",
+				     why[0], total, total == 1 ? "" : "s");
+		else
+			rc = 0;
+	}
+	directory_destroy(&d);
+	curlloop_destroy(&loop);
+	return rc;
+}
+
 int notifconf_check(const struct notifconf *c, struct bw_error *err)
 {
 	struct bw_keypair kp;
@@ -359,5 +414,7 @@ int notifconf_check(const struct notifconf *c, struct bw_error *err)
 	if (auth == NULL)
 		return -1;
 	bw_keys_auth_destroy(&auth);
-	return notifconf_control_gid(c, &gid, err);
+	if (notifconf_control_gid(c, &gid, err) < 0)
+		return -1;
+	return notifconf_check_notify(c, err);
 }

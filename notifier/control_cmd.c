@@ -14,6 +14,7 @@
 #include "../common/bwtime.h"
 #include "../common/xmalloc.h"
 #include "jb.h"
+#include "outbox.h"
 #include "report.h"
 
 #define DEFAULT_LIMIT 1000
@@ -453,6 +454,76 @@ static json_t *cmd_aware(struct control_cmd_ctx *ctx, const json_t *req,
 }
 
 /*
+ * approve, notify-status
+ */
+
+static json_t *cmd_approve(struct control_cmd_ctx *ctx, const json_t *req,
+			   const struct control_peer *peer)
+{
+	const char *id, *reason;
+	json_t *resp = NULL;
+	struct bw_error e;
+	uint64_t released = 0;
+	int64_t now = bw_now_us();
+	int rc;
+
+	if (get_id(req, &id, &resp) < 0 ||
+	    get_str(req, "reason", false, &reason, &resp) < 0)
+		return resp;
+	rc = outbox_approve(ctx->store, id, peer->user, reason, now, &released,
+			    &e);
+	resp = write_done(ctx, peer, "approve", id, rc, &e);
+	if (rc < 0)
+		return resp;
+	jb_set(resp, "released", juint(released));
+	if (ctx->notify != NULL)
+		notify_touch(ctx->notify, id, now);
+	if (ctx->mailer != NULL)
+		mailer_kick(ctx->mailer);
+	return resp;
+}
+
+static json_t *cmd_notify_status(struct control_cmd_ctx *ctx,
+				 const json_t *req,
+				 const struct control_peer *peer)
+{
+	struct store_verify unchecked = { 0 };
+	struct store_record *r;
+	json_t *resp = NULL, *rep, *o;
+	const char *id;
+	struct bw_error e;
+	enum notifconf_policy pol = NOTIFCONF_AUTO;
+
+	if (get_id(req, &id, &resp) < 0)
+		return resp;
+	r = store_get(ctx->store, id, &e);
+	if (r == NULL)
+		return store_failure(ctx, id, "failed", &e);
+	if (ctx->conf != NULL)
+		pol = notifconf_policy_for(ctx->conf, r->inc.severity,
+					   r->inc.category);
+	rep = report_json(r, &unchecked, bw_now_us());
+	o = jb_new(json_object());
+	jb_set(o, "id", jstr(id));
+	jb_set(o, "title", jstr(r->inc.title));
+	jb_set(o, "severity", jstr(bw_severity_name(r->inc.severity)));
+	jb_set(o, "state", jstr(store_state_name(r->inc.state)));
+	jb_set(o, "customers", juint(r->n_customers));
+	jb_set(o, "notify_customers", json_boolean(r->inc.notify_customers));
+	jb_set(o, "credentials", json_boolean(r->inc.credentials));
+	jb_set(o, "policy", jstr(notifconf_policy_name(pol)));
+	jb_set(o, "deadline", jtime(r->inc.deadline_us));
+	jb_set(o, "notified", jtime(r->inc.notified_us));
+	jb_set(o, "notifications",
+	       json_incref(json_object_get(rep, "notifications")));
+	json_decref(rep);
+	store_record_destroy(&r);
+	resp = ok_response();
+	jb_set(resp, "notify_status", o);
+	return resp;
+}
+
+/*
  * status
  */
 
@@ -560,6 +631,74 @@ static json_t *inbox_json(struct inbox *ib)
 	return o;
 }
 
+static const struct counter mailer_counters[] = {
+	COUNTER(struct mailer_stats, started),
+	COUNTER(struct mailer_stats, sent),
+	COUNTER(struct mailer_stats, retried),
+	COUNTER(struct mailer_stats, failed),
+	COUNTER(struct mailer_stats, ambiguous),
+	COUNTER(struct mailer_stats, errors),
+};
+
+static const struct counter notify_counters[] = {
+	COUNTER(struct notify_stats, team_messages),
+	COUNTER(struct notify_stats, notices),
+	COUNTER(struct notify_stats, held),
+	COUNTER(struct notify_stats, unresolved),
+	COUNTER(struct notify_stats, alternate),
+	COUNTER(struct notify_stats, problems_told),
+	COUNTER(struct notify_stats, reminders),
+	COUNTER(struct notify_stats, notified),
+	COUNTER(struct notify_stats, errors),
+};
+
+static const struct counter directory_counters[] = {
+	COUNTER(struct directory_stats, lookups),
+	COUNTER(struct directory_stats, found),
+	COUNTER(struct directory_stats, not_found),
+	COUNTER(struct directory_stats, refused_lookups),
+	COUNTER(struct directory_stats, failed),
+	COUNTER(struct directory_stats, requests),
+	COUNTER(struct directory_stats, cache_hits),
+	COUNTER(struct directory_stats, reloads),
+};
+
+static json_t *mail_json(struct control_cmd_ctx *ctx)
+{
+	struct mailer_stats m;
+	struct notify_stats t;
+	struct directory_stats d;
+	json_t *o = jb_new(json_object()), *x;
+
+	mailer_get_stats(ctx->mailer, &m);
+	notify_get_stats(ctx->notify, &t);
+	directory_get_stats(ctx->dir, &d);
+	x = jb_new(json_object());
+	SET_COUNTERS(x, &m, mailer_counters);
+	jb_set(x, "in_flight", juint(m.in_flight));
+	jb_set(x, "relay_held_until", jtime(m.relay_hold_until_us));
+	jb_set(o, "mailer", x);
+	x = jb_new(json_object());
+	SET_COUNTERS(x, &t, notify_counters);
+	jb_set(x, "tracked_incidents", juint(t.tracked));
+	jb_set(o, "notices", x);
+	x = jb_new(json_object());
+	SET_COUNTERS(x, &d, directory_counters);
+	jb_set(x, "entries", juint(d.entries));
+	jb_set(x, "refused_rows", juint(d.refused));
+	jb_set(x, "cached", juint(d.cached));
+	jb_set(o, "directory", x);
+	if (ctx->conf != NULL) {
+		jb_set(o, "transport",
+		       ctx->conf->mail_transport == NOTIFCONF_FILE
+			       ? json_sprintf("file:%s", ctx->conf->mail_dir)
+			       : jstr(ctx->conf->mail_url));
+		jb_set(o, "directory_kind",
+		       jstr(directory_kind_name(ctx->conf->dir_kind)));
+	}
+	return o;
+}
+
 static json_t *cmd_status(struct control_cmd_ctx *ctx, const json_t *req,
 			  const struct control_peer *peer)
 {
@@ -593,6 +732,8 @@ static json_t *cmd_status(struct control_cmd_ctx *ctx, const json_t *req,
 		SET_COUNTERS(o, &c, control_counters);
 		jb_set(st, "control", o);
 	}
+	if (ctx->mailer != NULL && ctx->notify != NULL && ctx->dir != NULL)
+		jb_set(st, "mail", mail_json(ctx));
 	as.list = jb_new(json_array());
 	if (ctx->inbox != NULL)
 		inbox_agents(ctx->inbox, agent_row, &as);
@@ -614,6 +755,7 @@ static const char *const m_close[] = { "id", "resolution", NULL };
 static const char *const m_note[] = { "id", "text", NULL };
 static const char *const m_aware[] = { "id", "time", "reason", NULL };
 static const char *const m_report[] = { "id", "format", NULL };
+static const char *const m_approve[] = { "id", "reason", NULL };
 
 static const struct cmd cmds[] = {
 	{ .name = "incidents", .members = m_incidents, .run = cmd_incidents },
@@ -628,6 +770,9 @@ static const struct cmd cmds[] = {
 	{ .name = "report", .members = m_report, .run = cmd_report },
 	{ .name = "verify", .members = m_none, .run = cmd_verify },
 	{ .name = "status", .members = m_none, .run = cmd_status },
+	{ .name = "approve", .members = m_approve, .run = cmd_approve },
+	{ .name = "notify_status", .members = m_id,
+	  .run = cmd_notify_status },
 };
 
 json_t *control_cmd_handle(const json_t *req, const struct control_peer *peer,

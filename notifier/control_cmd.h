@@ -12,9 +12,9 @@
  *   refused      the store would not do it (e.g. already closed; exit 1)
  *   failed       the store failed (exit 1)
  *
- * Writes (contain, close, note, aware) are recorded with the operator the
- * kernel named for the connection (struct control_peer), never a name
- * from the request.
+ * Writes (contain, close, note, aware, approve) are recorded with the
+ * operator the kernel named for the connection (struct control_peer),
+ * never a name from the request.
  */
 #ifndef BW_CONTROL_CMD_H
 #define BW_CONTROL_CMD_H
@@ -23,8 +23,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "control.h"
+#include "directory.h"
 #include "inbox.h"
+#include "mailer.h"
+#include "notify.h"
 #include "store.h"
 #include "zap.h"
 
@@ -39,6 +43,10 @@ struct control_cmd_ctx {
 	struct inbox *inbox;     /* borrowed; NULL: no inbox in status */
 	struct zap *zap;         /* borrowed; may be NULL */
 	struct control *control; /* borrowed; may be NULL (stats) */
+	struct mailer *mailer;   /* borrowed; may be NULL (status) */
+	struct notify *notify;   /* borrowed; may be NULL (approve, status) */
+	struct directory *dir;   /* borrowed; may be NULL (status) */
+	const struct notifconf *conf; /* borrowed; may be NULL (policies) */
 	const char *store_path;
 	const char *version;
 	int64_t started_us;      /* UTC */

@@ -14,12 +14,19 @@
  *   4. the ZAP handler is bound with the authorised-agents file before any
  *      socket listens: no peer completes a handshake without it;
  *   5. the store is opened (one owner: a second notifier is refused);
- *   6. the ROUTER binds: CURVE server, only authorised agents get through,
+ *   6. the e-mails: the templates (checked whole), the customer
+ *      directory, the mailer (SMTP through libcurl's multi interface in
+ *      this loop, or .eml files) and the notification policy, which takes
+ *      over from the store what a stopped notifier left undone;
+ *   7. the ROUTER binds: CURVE server, only authorised agents get through,
  *      every message carries the agent's name from ZAP;
- *   7. the control socket is made with mode 0600/0660 from the start: its
+ *   8. the control socket is made with mode 0600/0660 from the start: its
  *      file permissions say who may act, and the kernel says who did;
- *   8. one zmq_poll loop over the ROUTER, its monitor, ZAP, the signalfd
- *      and the control socket's clients until SIGTERM or SIGINT.
+ *   9. one zmq_poll loop over the ROUTER, its monitor, ZAP, the signalfd,
+ *      the control socket's clients and curl's sockets until SIGTERM or
+ *      SIGINT. An incident is acknowledged once stored; its e-mails are
+ *      made and sent later in the loop, in bounded steps, so mail never
+ *      holds up an acknowledgement.
  * The unit (systemd/breachwatch-notifier.service) runs it as an
  * unprivileged user with no capabilities.
  */
@@ -42,7 +49,12 @@
 #include "config.h"
 #include "control.h"
 #include "control_cmd.h"
+#include "curlloop.h"
+#include "directory.h"
 #include "inbox.h"
+#include "mailer.h"
+#include "notify.h"
+#include "render.h"
 #include "store.h"
 #include "zap.h"
 
@@ -68,10 +80,16 @@ struct notifier {
 	struct inbox *inbox;
 	struct control *control;
 	struct control_cmd_ctx cmd;
+	struct render *render;
+	struct curlloop *loop;
+	struct directory *dir;
+	struct mailer *mailer;
+	struct notify *notify;
 	int sigfd;
 	bool stop;
 	/* repeated warnings: one per kind, at most 10 per minute each */
 	struct log_ratelimit rl_bad, rl_unauth, rl_store, rl_send;
+	struct log_ratelimit rl_retry, rl_mail_err, rl_notify_err;
 };
 
 static void usage(FILE *f)
@@ -95,7 +113,8 @@ static void usage(FILE *f)
 		"  -h, --help               this text\n"
 		"\n"
 		"Signals: SIGTERM/SIGINT stop cleanly, SIGHUP re-reads the\n"
-		"authorised-agents file, SIGUSR1 logs the counters.\n"
+		"authorised-agents file, the customer directory and the\n"
+		"templates, SIGUSR1 logs the counters.\n"
 		"Exit status: 0 success, 1 runtime error, 2 bad usage or configuration.\n"
 		"See docs/notifier.md.\n");
 }
@@ -156,9 +175,14 @@ static int check_config(const char *path)
 		notifconf_destroy(&conf);
 		return 2;
 	}
-	printf("%s: ok (%zu endpoint%s, store %s, control socket %s)\n", path,
-	       conf->n_listen, conf->n_listen == 1 ? "" : "s", conf->store,
-	       conf->control_socket);
+	printf("%s: ok (%zu endpoint%s, store %s, control socket %s, mail %s%s, "
+	       "directory %s)\n",
+	       path, conf->n_listen, conf->n_listen == 1 ? "" : "s",
+	       conf->store, conf->control_socket,
+	       conf->mail_transport == NOTIFCONF_FILE ? "file:" : "",
+	       conf->mail_transport == NOTIFCONF_FILE ? conf->mail_dir
+						      : conf->mail_url,
+	       directory_kind_name(conf->dir_kind));
 	notifconf_destroy(&conf);
 	return 0;
 }
@@ -176,6 +200,8 @@ static void on_inbox_event(const struct inbox_event *ev, void *arg)
 	case INBOX_EV_STORED:
 		log_info("stored incident %s revision %" PRIu32 " from %s",
 			 id, ev->revision, ev->agent);
+		if (n->notify != NULL && ev->id != NULL)
+			notify_revision(n->notify, ev->id, bw_now_us());
 		break;
 	case INBOX_EV_DUPLICATE:
 		log_debug("incident %s revision %" PRIu32 " from %s: stored "
@@ -211,6 +237,89 @@ static void on_inbox_event(const struct inbox_event *ev, void *arg)
 				  ev->text);
 		break;
 	}
+}
+
+static void on_mail_event(const struct mailer_event *ev, void *arg)
+{
+	struct notifier *n = arg;
+	const char *kind = outbox_kind_name(ev->msg_kind);
+	const char *cust = ev->customer_id != NULL ? ev->customer_id : "";
+	char when[40];
+
+	switch (ev->kind) {
+	case MAILER_EV_SENT:
+		if (ev->msg_kind == OUTBOX_CUSTOMER)
+			log_debug("incident %s: %s %s sent to %s: %s",
+				  ev->incident_id, kind, cust, ev->recipient,
+				  ev->text);
+		else
+			log_info("incident %s: %s sent to %s: %s",
+				 ev->incident_id, kind, ev->recipient, ev->text);
+		break;
+	case MAILER_EV_RETRY:
+		if (log_ratelimit_ok(&n->rl_retry))
+			log_info("incident %s: %s %s to %s not sent (attempt %"
+				 PRIu32 "): %s; again at %s",
+				 ev->incident_id, kind, cust, ev->recipient,
+				 ev->attempts, ev->text,
+				 bw_time_format(ev->next_attempt_us, when,
+						sizeof(when)));
+		break;
+	case MAILER_EV_FAILED:
+		log_warnx("incident %s: %s %s to %s FAILED: %s",
+			  ev->incident_id, kind, cust, ev->recipient, ev->text);
+		break;
+	case MAILER_EV_AMBIGUOUS:
+		log_warnx("incident %s: %s %s to %s AMBIGUOUS (may have been "
+			  "delivered; not sent again by itself): %s",
+			  ev->incident_id, kind, cust, ev->recipient, ev->text);
+		break;
+	case MAILER_EV_ERROR:
+		if (log_ratelimit_ok(&n->rl_mail_err))
+			log_warnx("mailer: %s", ev->text);
+		break;
+	}
+	if (ev->kind != MAILER_EV_ERROR && n->notify != NULL)
+		notify_touch(n->notify, ev->incident_id, bw_now_us());
+}
+
+static void on_notify_event(const struct notify_event *ev, void *arg)
+{
+	struct notifier *n = arg;
+
+	switch (ev->kind) {
+	case NOTIFY_EV_TEAM:
+		log_info("incident %s: %s to the team (%zu address%s): %s",
+			 ev->incident_id, outbox_kind_name(ev->msg_kind),
+			 n->conf->n_team, n->conf->n_team == 1 ? "" : "es",
+			 ev->text);
+		break;
+	case NOTIFY_EV_NOTICES:
+		log_info("incident %s: customer notices rendered: %" PRIu64
+			 " to send, %" PRIu64 " held, %" PRIu64
+			 " unresolved (%" PRIu64 " to the alternate contact)",
+			 ev->incident_id, ev->pending, ev->held, ev->unresolved,
+			 ev->alternate);
+		break;
+	case NOTIFY_EV_NOTIFIED:
+		log_info("incident %s: notified: %s", ev->incident_id,
+			 ev->text);
+		break;
+	case NOTIFY_EV_ERROR:
+		if (log_ratelimit_ok(&n->rl_notify_err))
+			log_warnx("incident %s: notifications: %s (tried again "
+				  "later)",
+				  ev->incident_id, ev->text);
+		break;
+	}
+}
+
+static void on_directory_ready(void *arg)
+{
+	struct notifier *n = arg;
+
+	if (n->notify != NULL)
+		notify_directory_ready(n->notify);
 }
 
 static void on_action(const char *operator_name, const char *cmd,
@@ -274,6 +383,32 @@ static void log_counters(struct notifier *n, const char *when)
 		 when, z.accepted, z.refused, z.malformed, z.reloads, z.agents,
 		 c.accepted, c.requests, c.bad_requests, c.too_long, c.refused,
 		 c.idle_closed);
+	if (n->mailer != NULL && n->notify != NULL && n->dir != NULL) {
+		struct mailer_stats m;
+		struct notify_stats t;
+		struct directory_stats d;
+
+		mailer_get_stats(n->mailer, &m);
+		notify_get_stats(n->notify, &t);
+		directory_get_stats(n->dir, &d);
+		log_info("counters (%s): mail: %" PRIu64 " started, %" PRIu64
+			 " sent, %" PRIu64 " retried, %" PRIu64 " failed, %"
+			 PRIu64 " ambiguous, %zu in flight, %" PRIu64
+			 " errors; notices: %" PRIu64 " made, %" PRIu64
+			 " held, %" PRIu64 " unresolved, %" PRIu64
+			 " to alternate contacts, %" PRIu64 " team messages, %"
+			 PRIu64 " reminders, %" PRIu64 " problems told, %" PRIu64
+			 " incidents notified; directory: %zu entries, %" PRIu64
+			 " look-ups (%" PRIu64 " found, %" PRIu64
+			 " not found, %" PRIu64 " refused, %" PRIu64
+			 " failed)",
+			 when, m.started, m.sent, m.retried, m.failed,
+			 m.ambiguous, m.in_flight, m.errors, t.notices, t.held,
+			 t.unresolved, t.alternate, t.team_messages,
+			 t.reminders, t.problems_told, t.notified, d.entries,
+			 d.lookups, d.found, d.not_found, d.refused_lookups,
+			 d.failed);
+	}
 }
 
 /*
@@ -296,20 +431,58 @@ static int signals_open(void)
 	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
+/* What the directory holds, and the first rows it refused. */
+static void log_directory(struct notifier *n, const char *what)
+{
+	struct directory_stats d;
+	const char *const *why;
+	size_t k, total;
+
+	directory_get_stats(n->dir, &d);
+	if (n->conf->dir_kind == DIRECTORY_CSV)
+		log_info("customer directory %s: %s, %zu customers", what,
+			 n->conf->dir_path, d.entries);
+	else if (n->conf->dir_kind == DIRECTORY_NONE)
+		log_warnx("no customer directory is configured: every "
+			  "affected customer is recorded as unresolved and "
+			  "the team told");
+	else
+		log_info("customer directory %s: %s %s", what,
+			 directory_kind_name(n->conf->dir_kind),
+			 n->conf->dir_kind == DIRECTORY_HTTP ? n->conf->dir_url
+							    : n->conf->dir_path);
+	why = directory_refusals(n->dir, &k, &total);
+	for (size_t i = 0; i < k; i++)
+		log_warnx("customer directory: row refused: %s", why[i]);
+	if (total > k)
+		log_warnx("customer directory: %zu more rows refused",
+			  total - k);
+}
+
 static void reload(struct notifier *n)
 {
 	struct bw_error err;
 	struct zap_stats z;
 
-	if (zap_reload(n->zap, &err) < 0) {
+	if (zap_reload(n->zap, &err) < 0)
 		log_error("reload of the authorised agents failed, keeping "
 			  "the agents authorised before",
 			  &err);
-		return;
+	else {
+		zap_get_stats(n->zap, &z);
+		log_info("reloaded %s: %zu agents authorised",
+			 n->conf->authorized_agents, z.agents);
 	}
-	zap_get_stats(n->zap, &z);
-	log_info("reloaded %s: %zu agents authorised",
-		 n->conf->authorized_agents, z.agents);
+	if (directory_reload(n->dir, &err) < 0)
+		log_error("reload of the customer directory failed, keeping "
+			  "the one loaded before",
+			  &err);
+	else
+		log_directory(n, "reloaded");
+	if (render_reload(n->render, &err) < 0)
+		log_error("reload of the templates failed, keeping the ones "
+			  "read before",
+			  &err);
 }
 
 static void handle_signals(struct notifier *n)
@@ -337,18 +510,48 @@ static void handle_signals(struct notifier *n)
  * The loop.
  */
 
+/* Milliseconds from now (UTC us) to at, for zmq_poll: -1 for none. */
+static long ms_until(int64_t at_us, int64_t now_us)
+{
+	if (at_us < 0)
+		return -1;
+	if (at_us <= now_us)
+		return 0;
+	if (at_us - now_us > 3600 * INT64_C(1000000))
+		return 3600 * 1000L;
+	return (long)((at_us - now_us + 999) / 1000);
+}
+
+static long shortest(long a, long b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
 static int loop(struct notifier *n)
 {
-	size_t cap = IT_CONTROL + control_max_items(n->control);
-	zmq_pollitem_t *items = xcalloc(cap, sizeof(*items));
+	size_t cap = 0;
+	zmq_pollitem_t *items = NULL;
 	bool more = false; /* the inbox had more than one batch waiting */
+	bool busy = false; /* notifications had more to do at once */
 	struct bw_error err;
 	int rc = 0;
 
 	while (!n->stop) {
-		size_t nc;
+		size_t nc, ncurl, need;
 		long timeout;
+		int64_t now = bw_now_us(), mono = bw_mono_us();
+		int r;
 
+		need = IT_CONTROL + control_max_items(n->control) +
+		       curlloop_n_items(n->loop);
+		if (need > cap) {
+			cap = need + 16;
+			items = xreallocarray(items, cap, sizeof(*items));
+		}
 		items[IT_ROUTER] = (zmq_pollitem_t){
 			.socket = inbox_socket(n->inbox), .events = ZMQ_POLLIN };
 		items[IT_MONITOR] = (zmq_pollitem_t){
@@ -358,9 +561,17 @@ static int loop(struct notifier *n)
 		items[IT_SIGNALS] = (zmq_pollitem_t){
 			.fd = n->sigfd, .events = ZMQ_POLLIN };
 		nc = control_poll_items(n->control, items + IT_CONTROL);
-		timeout = more ? 0 : control_timeout_ms(n->control,
-							 bw_mono_us());
-		if (zmq_poll(items, (int)(IT_CONTROL + nc), timeout) < 0) {
+		ncurl = curlloop_poll_items(n->loop, items + IT_CONTROL + nc);
+		timeout = control_timeout_ms(n->control, mono);
+		timeout = shortest(timeout, curlloop_timeout_ms(n->loop, mono));
+		timeout = shortest(timeout,
+				   ms_until(notify_next_us(n->notify), now));
+		timeout = shortest(timeout,
+				   ms_until(mailer_next_us(n->mailer), now));
+		if (more || busy)
+			timeout = 0;
+		if (zmq_poll(items, (int)(IT_CONTROL + nc + ncurl), timeout) <
+		    0) {
 			if (errno == EINTR)
 				continue;
 			log_warnx("zmq_poll: %s", zmq_strerror(errno));
@@ -378,8 +589,7 @@ static int loop(struct notifier *n)
 		drain_zap_events(n);
 		if (more || (items[IT_ROUTER].revents & ZMQ_POLLIN) ||
 		    (items[IT_MONITOR].revents & ZMQ_POLLIN)) {
-			int r = inbox_process(n->inbox, &err);
-
+			r = inbox_process(n->inbox, &err);
 			if (r < 0) {
 				log_error("", &err);
 				rc = 1;
@@ -395,8 +605,127 @@ static int loop(struct notifier *n)
 		}
 		if (items[IT_SIGNALS].revents & ZMQ_POLLIN)
 			handle_signals(n);
+		/* mail: curl's sockets, then what the policy owes, then what
+		 * is due to go; each a bounded step */
+		if (curlloop_process(n->loop, items + IT_CONTROL + nc, ncurl,
+				     bw_mono_us(), &err) < 0) {
+			log_error("curl", &err);
+			rc = 1;
+			break;
+		}
+		busy = false;
+		r = notify_process(n->notify, bw_now_us(), &err);
+		if (r < 0 && log_ratelimit_ok(&n->rl_notify_err))
+			log_error("notifications", &err);
+		busy = r > 0;
+		r = mailer_process(n->mailer, bw_now_us(), &err);
+		if (r < 0 && log_ratelimit_ok(&n->rl_mail_err))
+			log_error("mailer (tried again)", &err);
+		busy = busy || r > 0;
 	}
 	free(items);
+	return rc;
+}
+
+/* 6: the templates, the directory, the mailer and the policy. */
+static int start_mail(struct notifier *n)
+{
+	const struct notifconf *c = n->conf;
+	struct bw_error err;
+	char *password = NULL;
+	static const enum mailer_transport transports[] = {
+		[NOTIFCONF_FILE] = MAILER_FILE,
+		[NOTIFCONF_SMTP] = MAILER_SMTP,
+		[NOTIFCONF_SMTPS] = MAILER_SMTPS,
+	};
+	struct render_params rp;
+	struct directory_params dp;
+	struct mailer_params mp = {
+		.store = n->store,
+		.transport = transports[c->mail_transport],
+		.dir = c->mail_dir,
+		.url = c->mail_url,
+		.starttls = c->mail_starttls,
+		.ca_file = c->mail_ca_file,
+		.username = c->mail_username,
+		.envelope_from = c->mail_from,
+		.connections = c->mail_connections,
+		.rate = c->mail_rate,
+		.connect_timeout_us = c->mail_connect_timeout_us,
+		.timeout_us = c->mail_timeout_us,
+		.retry_min_us = c->mail_retry_min_us,
+		.retry_max_us = c->mail_retry_max_us,
+		.max_age_us = c->mail_max_age_us,
+		.on_event = on_mail_event,
+		.arg = n,
+	};
+	struct notify_params np = {
+		.store = n->store,
+		.conf = c,
+		.on_event = on_notify_event,
+		.arg = n,
+	};
+	int rc = -1;
+
+	notifconf_render_params(c, &rp);
+	notifconf_directory_params(c, &dp);
+	dp.on_ready = on_directory_ready;
+	dp.arg = n;
+	n->render = render_new(&rp, &err);
+	if (n->render == NULL) {
+		log_error("templates", &err);
+		return -1;
+	}
+	n->loop = curlloop_new(&err);
+	if (n->loop == NULL) {
+		log_error("", &err);
+		return -1;
+	}
+	dp.loop = n->loop;
+	n->dir = directory_new(&dp, &err);
+	if (n->dir == NULL) {
+		log_error("customer directory", &err);
+		return -1;
+	}
+	log_directory(n, "loaded");
+	if (notifconf_load_password(c, &password, &err) < 0) {
+		log_error("", &err);
+		return -1;
+	}
+	mp.loop = n->loop;
+	mp.password = password;
+	n->mailer = mailer_new(&mp, &err);
+	if (password != NULL) {
+		explicit_bzero(password, strlen(password));
+		free(password);
+	}
+	if (n->mailer == NULL) {
+		log_error("", &err);
+		return -1;
+	}
+	np.dir = n->dir;
+	np.render = n->render;
+	np.mailer = n->mailer;
+	n->notify = notify_new(&np, bw_now_us(), &err);
+	if (n->notify == NULL) {
+		log_error("notifications", &err);
+		return -1;
+	}
+	if (c->mail_transport == NOTIFCONF_FILE)
+		log_info("mail: written as .eml files to %s (transport file:, "
+			 "nothing goes out by SMTP)",
+			 c->mail_dir);
+	else
+		log_info("mail: %s%s, %zu connection%s, from %s, team %s%s",
+			 c->mail_url,
+			 c->mail_transport == NOTIFCONF_SMTP
+				 ? (c->mail_starttls ? " (STARTTLS)"
+						     : " (no TLS)")
+				 : " (TLS)",
+			 c->mail_connections,
+			 c->mail_connections == 1 ? "" : "s", c->mail_from,
+			 c->team[0], c->n_team > 1 ? ", ..." : "");
+	rc = 0;
 	return rc;
 }
 
@@ -408,6 +737,9 @@ static int run(const struct options *o)
 		.rl_unauth = LOG_RATELIMIT_INIT(60 * INT64_C(1000000), 10),
 		.rl_store = LOG_RATELIMIT_INIT(60 * INT64_C(1000000), 10),
 		.rl_send = LOG_RATELIMIT_INIT(60 * INT64_C(1000000), 10),
+		.rl_retry = LOG_RATELIMIT_INIT(60 * INT64_C(1000000), 10),
+		.rl_mail_err = LOG_RATELIMIT_INIT(60 * INT64_C(1000000), 10),
+		.rl_notify_err = LOG_RATELIMIT_INIT(60 * INT64_C(1000000), 10),
 	};
 	const char *path = o->config != NULL ? o->config
 					     : NOTIFCONF_DEFAULT_PATH;
@@ -457,7 +789,13 @@ static int run(const struct options *o)
 		goto out;
 	}
 
-	/* 6. the agents' door */
+	/* 6. the e-mails */
+	if (start_mail(&n) < 0) {
+		rc = 2;
+		goto out;
+	}
+
+	/* 7. the agents' door */
 	{
 		struct inbox_params ip = {
 			.zctx = n.zctx,
@@ -481,12 +819,16 @@ static int run(const struct options *o)
 	}
 	bw_keys_wipe(&n.keys); /* the socket has its copy */
 
-	/* 7. the operators' door */
+	/* 8. the operators' door */
 	n.cmd = (struct control_cmd_ctx){
 		.store = n.store,
 		.inbox = n.inbox,
 		.zap = n.zap,
 		.store_path = n.conf->store,
+		.mailer = n.mailer,
+		.notify = n.notify,
+		.dir = n.dir,
+		.conf = n.conf,
 		.version = BW_VERSION,
 		.started_us = bw_now_us(),
 		.on_action = on_action,
@@ -522,12 +864,17 @@ static int run(const struct options *o)
 			 (unsigned)n.conf->control_mode);
 	}
 
-	/* 8. serve */
+	/* 9. serve */
 	rc = loop(&n);
 	log_counters(&n, "stop");
 out:
 	control_destroy(&n.control);
 	inbox_destroy(&n.inbox);
+	notify_destroy(&n.notify);
+	mailer_destroy(&n.mailer);
+	directory_destroy(&n.dir);
+	curlloop_destroy(&n.loop);
+	render_destroy(&n.render);
 	zap_destroy(&n.zap);
 	if (n.zctx != NULL)
 		zmq_ctx_term(n.zctx);

@@ -155,13 +155,13 @@ static int need(struct render *r, const char *locale, const char *name,
 	int rc = find(r, locale, name, out, err);
 
 	if (rc == 0)
-		return bw_error_set(
-		    err, NULL, 0,
-		    "template %s not found in %s%s%s (locale "
-		    "%s, nor en)",
-		    name, r->site_dir != NULL ? r->site_dir : "",
-		    r->site_dir != NULL ? " or " : "", r->shipped_dir,
-		    locale != NULL ? locale : "en");
+		return bw_error_set(err, NULL, 0,
+				    "template %s not found (for locale %s, "
+				    "nor en) in %s%s%s",
+				    name, locale != NULL ? locale : "en",
+				    r->site_dir != NULL ? r->site_dir : "",
+				    r->site_dir != NULL ? " nor " : "",
+				    r->shipped_dir);
 	return rc < 0 ? -1 : 0;
 }
 

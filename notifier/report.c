@@ -129,7 +129,15 @@ static const char *state(enum store_state s)
  * The timeline and the decisions, shared by both renderings.
  */
 
-enum tl_kind { TL_REVISION, TL_STATE, TL_STEP, TL_NOTE, TL_CLOCK };
+enum tl_kind {
+	TL_REVISION,
+	TL_STATE,
+	TL_STEP,
+	TL_NOTE,
+	TL_CLOCK,
+	TL_MAIL,
+	TL_APPROVAL
+};
 
 static const char *const tl_kinds[] = {
     [TL_REVISION] = "revision",
@@ -137,6 +145,8 @@ static const char *const tl_kinds[] = {
     [TL_STEP] = "step",
     [TL_NOTE] = "note",
     [TL_CLOCK] = "clock",
+    [TL_MAIL] = "mail",
+    [TL_APPROVAL] = "approval",
 };
 
 struct tl_item {
@@ -183,6 +193,63 @@ static int tl_cmp(const void *a, const void *b)
 	if (x->at_us != y->at_us)
 		return x->at_us < y->at_us ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static bool is_customer(const struct store_notification *n)
+{
+	return strcmp(n->kind, "customer_notice") == 0;
+}
+
+/* "3 sent, 1 unresolved" for the customer notices, by state. */
+static char *notice_counts(const struct store_record *r)
+{
+	static const char *const states[] = { "sent", "pending", "sending",
+					      "held", "unresolved", "failed",
+					      "ambiguous" };
+	struct bw_buf b;
+
+	bw_buf_init(&b, 4096);
+	for (size_t k = 0; k < sizeof(states) / sizeof(states[0]); k++) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < r->n_notifications; i++)
+			if (is_customer(&r->notifications[i]) &&
+			    strcmp(r->notifications[i].state, states[k]) == 0)
+				n++;
+		if (n > 0 && bw_buf_printf(&b, "%s%zu %s", b.len > 0 ? ", " : "",
+					   n, states[k]) < 0)
+			abort();
+	}
+	return bw_buf_steal(&b);
+}
+
+/* Each team message, and the customer notices as one item (there may be
+ * 10,000 of them: the Notifications section lists each). */
+static void mail_timeline(const struct store_record *r, struct timeline *t)
+{
+	int64_t first = 0;
+
+	for (size_t i = 0; i < r->n_notifications; i++) {
+		const struct store_notification *n = &r->notifications[i];
+
+		if (is_customer(n)) {
+			if (first == 0 || n->created_us < first)
+				first = n->created_us;
+			continue;
+		}
+		tl_add(t, n->sent_us != 0 ? n->sent_us : n->created_us, TL_MAIL,
+		       xasprintf("%s to %s: %s", n->kind,
+				 n->recipient != NULL ? n->recipient : "-",
+				 n->state),
+		       "breachwatch-notifier",
+		       xasprintf("%s%s%s", n->reason,
+				 n->smtp_text != NULL ? " Relay: " : "",
+				 n->smtp_text != NULL ? n->smtp_text : ""),
+		       0);
+	}
+	if (first != 0)
+		tl_add(t, first, TL_MAIL, xstrdup("customer notices made"),
+		       "breachwatch-notifier", notice_counts(r), 0);
 }
 
 static void build_timeline(const struct store_record *r, struct timeline *t)
@@ -252,6 +319,18 @@ static void build_timeline(const struct store_record *r, struct timeline *t)
 		       0)
 		    ->reason = c->reason;
 	}
+	mail_timeline(r, t);
+	for (i = 0; i < r->n_approvals; i++) {
+		const struct store_approval *p = &r->approvals[i];
+
+		tl_add(t, p->at_us, TL_APPROVAL,
+		       xstrdup("customer notices approved"), p->operator_name,
+		       xasprintf("%" PRIu64 " held notices released%s%s",
+				 p->released, p->reason != NULL ? ": " : "",
+				 p->reason != NULL ? p->reason : ""),
+		       0)
+		    ->reason = p->reason != NULL ? p->reason : "approved";
+	}
 	if (t->n > 1)
 		qsort(t->items, t->n, sizeof(*t->items), tl_cmp);
 }
@@ -270,10 +349,11 @@ static void free_timeline(struct timeline *t)
 }
 
 /* Decisions are the timeline items a person decided with a reason:
- * closures and reopenings, clock changes, notes. */
+ * closures and reopenings, clock changes, notes, approvals. */
 static bool is_decision(const struct tl_item *it)
 {
-	if (it->kind == TL_NOTE || it->kind == TL_CLOCK)
+	if (it->kind == TL_NOTE || it->kind == TL_CLOCK ||
+	    it->kind == TL_APPROVAL)
 		return true;
 	return it->kind == TL_STATE && (strcmp(it->event, "closed") == 0 ||
 					strcmp(it->event, "reopened") == 0);
@@ -285,6 +365,8 @@ static const char *decision_kind(const struct tl_item *it)
 		return "note";
 	if (it->kind == TL_CLOCK)
 		return "awareness";
+	if (it->kind == TL_APPROVAL)
+		return "approval";
 	return strcmp(it->event, "closed") == 0 ? "closure" : "reopening";
 }
 
@@ -473,6 +555,62 @@ static void md_remedial(struct md *o, const struct store_record *r)
 	mdf(o, "\n");
 }
 
+static void md_notifications(struct md *o, const struct store_record *r)
+{
+	char a[40], b[40], *counts = notice_counts(r);
+	size_t team = 0, cust = 0;
+
+	mdf(o, "## Notifications\n\n");
+	for (size_t i = 0; i < r->n_notifications; i++) {
+		if (is_customer(&r->notifications[i]))
+			cust++;
+		else
+			team++;
+	}
+	if (team + cust == 0) {
+		mdf(o, "No message made.\n\n");
+		free(counts);
+		return;
+	}
+	mdf(o, "- Messages to the security team: %zu\n", team);
+	mdf(o, "- Customer notices: %zu%s%s%s\n", cust, cust > 0 ? " (" : "",
+	    counts, cust > 0 ? ")" : "");
+	free(counts);
+	for (size_t i = 0; i < r->n_approvals; i++) {
+		mdf(o, "- Approved %s by ",
+		    when(r->approvals[i].at_us, a, sizeof(a)));
+		mdt(o, r->approvals[i].operator_name);
+		mdf(o, " (%" PRIu64 " notices released)%s",
+		    r->approvals[i].released,
+		    r->approvals[i].reason != NULL ? ": " : "");
+		mdt(o, r->approvals[i].reason);
+		mdf(o, "\n");
+	}
+	mdf(o, "\n| Made | Kind | Customer | To | State | Attempts | Relay's "
+	       "reply | Sent | Detail |\n|---|---|---|---|---|---|---|---|---|"
+	       "\n");
+	for (size_t i = 0; i < r->n_notifications; i++) {
+		const struct store_notification *n = &r->notifications[i];
+
+		mdf(o, "| %s | %s | ", when(n->created_us, a, sizeof(a)),
+		    is_customer(n) ? "customer notice" : n->kind);
+		mdt(o, n->customer_id != NULL ? n->customer_id : "");
+		mdf(o, " | ");
+		mdt(o, n->recipient != NULL ? n->recipient : "-");
+		if (n->recipient_kind != NULL &&
+		    strcmp(n->recipient_kind, "alternate") == 0)
+			mdf(o, " (alternate)");
+		mdf(o, " | %s%s%s | %" PRIu32 " | ", n->state,
+		    n->hold != NULL ? ", held for " : "",
+		    n->hold != NULL ? n->hold : "", n->attempts);
+		mdt(o, n->smtp_text != NULL ? n->smtp_text : "");
+		mdf(o, " | %s | ", when(n->sent_us, b, sizeof(b)));
+		mdt(o, n->detail != NULL ? n->detail : "");
+		mdf(o, " |\n");
+	}
+	mdf(o, "\n");
+}
+
 static void md_timeline(struct md *o, const struct timeline *t)
 {
 	char a[40];
@@ -554,6 +692,7 @@ static int render_markdown(const struct store_record *r,
 	md_facts(&o, r, now_us);
 	md_effects(&o, r);
 	md_remedial(&o, r);
+	md_notifications(&o, r);
 	md_timeline(&o, &t);
 	md_audit(&o, r, v);
 	free_timeline(&t);
@@ -702,6 +841,62 @@ static json_t *json_remedial(const struct store_record *r)
 	return a;
 }
 
+static json_t *json_notifications(const struct store_record *r)
+{
+	json_t *o = jb_new(json_object()), *list = jb_new(json_array());
+	json_t *counts = jb_new(json_object()), *appr = jb_new(json_array());
+
+	for (size_t i = 0; i < r->n_notifications; i++) {
+		const struct store_notification *n = &r->notifications[i];
+		json_t *x = jb_new(json_object()), *k;
+
+		k = json_object_get(counts, n->kind);
+		if (k == NULL) {
+			k = jb_new(json_object());
+			jb_set(counts, n->kind, k);
+		}
+		jb_set(k, n->state,
+		       json_integer(json_integer_value(
+					    json_object_get(k, n->state)) +
+				    1));
+		jb_set(x, "id", json_integer(n->rowid));
+		jb_set(x, "kind", jstr(n->kind));
+		jb_set(x, "customer", jstr(n->customer_id));
+		jb_set(x, "version", json_integer(n->version));
+		jb_set(x, "reason", jstr(n->reason));
+		jb_set(x, "recipient", jstr(n->recipient));
+		jb_set(x, "recipient_kind", jstr(n->recipient_kind));
+		jb_set(x, "state", jstr(n->state));
+		jb_set(x, "hold", jstr(n->hold));
+		jb_set(x, "detail", jstr(n->detail));
+		jb_set(x, "attempts", json_integer(n->attempts));
+		jb_set(x, "next_attempt", jtime(n->next_attempt_us));
+		jb_set(x, "smtp_code", n->smtp_code != 0
+					       ? json_integer(n->smtp_code)
+					       : json_null());
+		jb_set(x, "smtp_text", jstr(n->smtp_text));
+		jb_set(x, "message_id", jstr(n->message_id));
+		jb_set(x, "subject", jstr(n->subject));
+		jb_set(x, "created", jtime(n->created_us));
+		jb_set(x, "sent", jtime(n->sent_us));
+		jb_set(x, "team_told", jtime(n->told_us));
+		jb_push(list, x);
+	}
+	for (size_t i = 0; i < r->n_approvals; i++) {
+		json_t *x = jb_new(json_object());
+
+		jb_set(x, "at", jtime(r->approvals[i].at_us));
+		jb_set(x, "operator", jstr(r->approvals[i].operator_name));
+		jb_set(x, "reason", jstr(r->approvals[i].reason));
+		jb_set(x, "released", jint(r->approvals[i].released));
+		jb_push(appr, x);
+	}
+	jb_set(o, "counts", counts);
+	jb_set(o, "messages", list);
+	jb_set(o, "approvals", appr);
+	return o;
+}
+
 static json_t *json_item(const struct tl_item *it, bool decision)
 {
 	json_t *x = jb_new(json_object());
@@ -753,6 +948,7 @@ json_t *report_json(const struct store_record *r, const struct store_verify *v,
 	jb_set(o, "facts", json_facts(r, now_us));
 	jb_set(o, "effects", json_effects(r));
 	jb_set(o, "remedial_action", json_remedial(r));
+	jb_set(o, "notifications", json_notifications(r));
 	tl = jb_new(json_array());
 	dec = jb_new(json_array());
 	for (i = 0; i < t.n; i++) {

@@ -274,7 +274,8 @@ static const char MIGRATION_3[] =
     " ON notifications(incident_id, kind, version, recipient)"
     " WHERE kind <> 'customer_notice';"
     "CREATE INDEX notifications_incident ON notifications(incident_id, kind);"
-    "CREATE INDEX notifications_due ON notifications(state, next_attempt_us);"
+    "CREATE INDEX notifications_due ON notifications(state,"
+    " kind = 'customer_notice', next_attempt_us);"
     "CREATE TRIGGER notifications_as_rendered BEFORE UPDATE ON notifications"
     " WHEN OLD.message IS NOT NULL AND (NEW.message IS NOT OLD.message"
     "  OR NEW.message_id IS NOT OLD.message_id"
@@ -538,6 +539,7 @@ struct store {
 	sqlite3_stmt *st[N_STMTS];
 	sqlite3_stmt *digest[N_TABLES]; /* SELECT * FROM t WHERE rowid = ? */
 	sqlite3_stmt *ext[STORE_INT_MAX_STMTS]; /* store_int_stmt() */
+	bool relaxed; /* in a store_int_begin_relaxed() transaction */
 
 	/* The chain's head, loaded on the first audit entry of a
 	 * transaction (the writer lock is held then). */
@@ -2754,14 +2756,43 @@ int store_int_begin(struct store *s, struct bw_error *err)
 	return tx_begin(s, err);
 }
 
+int store_int_begin_relaxed(struct store *s, struct bw_error *err)
+{
+	if (exec_sql(s, "PRAGMA synchronous = NORMAL", "synchronous", err) < 0)
+		return -1;
+	s->relaxed = true;
+	if (tx_begin(s, err) < 0) {
+		store_int_rollback(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Back to synchronous=FULL after a relaxed transaction. */
+static void unrelax(struct store *s)
+{
+	struct bw_error e;
+
+	if (!s->relaxed)
+		return;
+	s->relaxed = false;
+	/* cannot fail outside a transaction; if it did, the next writer of
+	 * the revisions would find out */
+	(void)exec_sql(s, "PRAGMA synchronous = FULL", "synchronous", &e);
+}
+
 int store_int_commit(struct store *s, struct bw_error *err)
 {
-	return tx_commit(s, err);
+	int rc = tx_commit(s, err);
+
+	unrelax(s);
+	return rc;
 }
 
 void store_int_rollback(struct store *s)
 {
 	tx_rollback(s);
+	unrelax(s);
 }
 
 int store_int_run(struct store *s, sqlite3_stmt *st, const char *what,

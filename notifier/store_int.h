@@ -66,6 +66,11 @@ int store_int_fail(struct store *s, const char *what, struct bw_error *err);
 
 /* BEGIN IMMEDIATE / COMMIT (rolling back when it fails) / ROLLBACK. */
 int store_int_begin(struct store *s, struct bw_error *err) BW_WUR;
+/* A transaction whose commit is not synced to disk (synchronous=NORMAL for
+ * it, FULL again after its commit or rollback): it survives the notifier's
+ * crash, not the system's. For the outbox, where losing the last writes
+ * to a power failure means sending a message again, never losing one. */
+int store_int_begin_relaxed(struct store *s, struct bw_error *err) BW_WUR;
 int store_int_commit(struct store *s, struct bw_error *err) BW_WUR;
 void store_int_rollback(struct store *s);
 

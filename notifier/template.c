@@ -29,6 +29,8 @@ struct parser {
 	const char *text;
 	const char *where;
 	struct bw_error *err;
+	const char *counted; /* newlines counted up to here */
+	int line;            /* the line at counted */
 };
 
 static void free_nodes(struct node *nodes, size_t n)
@@ -48,14 +50,18 @@ static struct node *add(struct node **arr, size_t *n, size_t *cap)
 	return &(*arr)[(*n)++];
 }
 
-static int line_of(const char *text, const char *p)
+/* The line of p: the parser only moves forward, so the newlines are
+ * counted once. */
+static int line_of(struct parser *ps, const char *p)
 {
-	int line = 1;
-
-	for (const char *q = text; q < p; q++)
-		if (*q == '\n')
-			line++;
-	return line;
+	if (p < ps->counted) {
+		ps->counted = ps->text;
+		ps->line = 1;
+	}
+	for (; ps->counted < p; ps->counted++)
+		if (*ps->counted == '\n')
+			ps->line++;
+	return ps->line;
 }
 
 static bool name_ok(const char *s, size_t len)
@@ -110,7 +116,7 @@ static int parse(struct parser *ps, const char **pos, const char *close,
 	const char *p = *pos;
 
 	if (depth > TEMPLATE_MAX_DEPTH)
-		return bw_error_set(ps->err, ps->where, line_of(ps->text, p),
+		return bw_error_set(ps->err, ps->where, line_of(ps, p),
 		                    "sections nested deeper than %d",
 		                    TEMPLATE_MAX_DEPTH);
 	for (;;) {
@@ -135,7 +141,7 @@ static int parse(struct parser *ps, const char **pos, const char *close,
 			*pos = p + strlen(p);
 			return 0;
 		}
-		line = line_of(ps->text, open);
+		line = line_of(ps, open);
 		end = strstr(open + 2, "}}");
 		if (end == NULL)
 			return bw_error_set(ps->err, ps->where, line,
@@ -220,7 +226,7 @@ static int parse(struct parser *ps, const char **pos, const char *close,
 static int parse_all(const char *text, const char *where, struct node **out,
                      size_t *n, struct bw_error *err)
 {
-	struct parser ps = {text, where, err};
+	struct parser ps = {text, where, err, text, 1};
 	const char *pos = text;
 	size_t cap = 0;
 

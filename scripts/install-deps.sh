@@ -13,7 +13,7 @@ build_pkgs=(gcc make cmake pkg-config libc6-dev
 # Tests: Check for unit tests, Debian's python3 (stdlib only) for the replay
 # runner, bzip2 for a compressed corpus log, nginx and curl for the live
 # capture test.
-test_pkgs=(check python3 bzip2 nginx-light curl)
+test_pkgs=(check python3 bzip2 nginx-light curl python3-aiosmtpd openssl) # aiosmtpd, openssl: the notifier's mail tests
 # Re-recording replay inputs with real servers and clients.
 record_pkgs=(nginx-light curl hydra openssh-server openssh-client sshpass
 	postgresql postgresql-client faketime rsyslog apache2-utils tcpdump nmap dnsutils tshark)

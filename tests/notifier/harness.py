@@ -97,7 +97,8 @@ def incident(iid, revision, host, **kw):
 class Notifier:
     """breachwatch-notifier in dir, with its own config."""
 
-    def __init__(self, binary, cli, tmp, agents, max_incident_bytes=8192):
+    def __init__(self, binary, cli, tmp, agents, max_incident_bytes=8192,
+                 extra=""):
         self.binary, self.cli, self.tmp = binary, cli, tmp
         self.key = os.path.join(tmp, "notifier")
         if not os.path.exists(self.key + ".key"):
@@ -119,8 +120,8 @@ class Notifier:
 };
 inbox: { heartbeat = "1s"; max_incident_bytes = %d; };
 control: { socket = "%s"; mode = "0660"; group = "%s"; };
-""" % (self.key, self.key, self.auth, self.store, max_incident_bytes,
-       self.socket, self.group))
+%s""" % (self.key, self.key, self.auth, self.store, max_incident_bytes,
+         self.socket, self.group, extra))
         self.proc = None
         self.lines = []
         self.lock = threading.Lock()

@@ -104,6 +104,30 @@ START_TEST(test_example_loads)
 	ck_assert_uint_eq(c->control_mode, 0660);
 	ck_assert_str_eq(c->control_group, "breachwatch-ops");
 	ck_assert_uint_eq(c->control_max_clients, 16);
+	/* the e-mails */
+	ck_assert_str_eq(c->org_name, "Example Mail");
+	ck_assert_ptr_nonnull(strstr(c->org_dpo, "Dana Protector"));
+	ck_assert_int_eq(c->dir_kind, DIRECTORY_CSV);
+	ck_assert_str_eq(c->dir_path, "/etc/breachwatch/customers.csv");
+	ck_assert_int_eq(c->mail_transport, NOTIFCONF_SMTP);
+	ck_assert_str_eq(c->mail_url, "smtp://mail.example.com:587");
+	ck_assert(c->mail_starttls);
+	ck_assert_str_eq(c->mail_username, "breachwatch");
+	ck_assert_str_eq(c->mail_from, "security-notices@example.com");
+	ck_assert_uint_eq(c->mail_connections, 4);
+	ck_assert_int_eq(c->mail_rate, 50);
+	ck_assert_int_eq(c->mail_retry_min_us, 30000000);
+	ck_assert_int_eq(c->mail_max_age_us, INT64_C(172800000000));
+	ck_assert_uint_eq(c->n_team, 1);
+	ck_assert_str_eq(c->team[0], "soc@example.com");
+	ck_assert_int_eq(c->grouping_wait_us, 30000000);
+	ck_assert_int_eq(c->grouping_max_us, 300000000);
+	ck_assert_int_eq(notifconf_policy_for(c, BW_SEV_CRITICAL, "bulk-read"),
+			 NOTIFCONF_APPROVE);
+	ck_assert_int_eq(notifconf_policy_for(c, BW_SEV_HIGH, "bulk-read"),
+			 NOTIFCONF_AUTO);
+	ck_assert_int_eq(notifconf_policy_for(c, BW_SEV_LOW, "insider-access"),
+			 NOTIFCONF_APPROVE);
 	notifconf_destroy(&c);
 	ck_assert_ptr_null(c);
 }
@@ -125,6 +149,24 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(c->control_mode, 0660);
 	ck_assert_ptr_null(c->control_group);
 	ck_assert_uint_eq(c->control_max_clients, 16);
+	/* without the mail groups: .eml files beside the store, no
+	 * directory, root@localhost, auto */
+	ck_assert_int_eq(c->mail_transport, NOTIFCONF_FILE);
+	{
+		char *want = xasprintf("%s/mail", dir);
+
+		ck_assert_str_eq(c->mail_dir, want);
+		free(want);
+	}
+	ck_assert_int_eq(c->dir_kind, DIRECTORY_NONE);
+	ck_assert_uint_eq(c->n_team, 1);
+	ck_assert_str_eq(c->team[0], "root@localhost");
+	ck_assert_str_eq(c->mail_from, "breachwatch@localhost");
+	ck_assert(c->notify_customers);
+	ck_assert_int_eq(c->grouping_wait_us, 30000000);
+	ck_assert_int_eq(notifconf_policy_for(c, BW_SEV_CRITICAL, "x"),
+			 NOTIFCONF_AUTO);
+	ck_assert_ptr_nonnull(c->shipped_templates);
 	notifconf_destroy(&c);
 	free(path);
 	free(text);
@@ -244,6 +286,64 @@ START_TEST(test_refusals)
 		      "\"/s\"; };\n%s", default_control);
 	refused(t, 2, "twice");
 	free(t);
+}
+END_TEST
+
+START_TEST(test_mail_refusals)
+{
+	static const struct {
+		const char *groups;
+		const char *what;
+	} bad[] = {
+		{ "mail: {\n transport = \"mailto:x\"; };", "transport" },
+		{ "mail: {\n transport = \"file:relative\"; };", "absolute" },
+		{ "mail: {\n transport = \"smtp://h:25/path\"; };",
+		  "nothing else" },
+		{ "mail: {\n tls = \"none\"; };", "tls" },
+		{ "mail: { transport = \"smtp://h:25\";\n tls = \"none\"; "
+		  "username = \"u\"; password_file = \"/p\"; };",
+		  "in clear" },
+		{ "mail: {\n username = \"u\"; };", "together" },
+		{ "mail: {\n from = \"not an address\"; };", "from" },
+		{ "mail: {\n from = \"a@b.c\\r\\nBcc: x@y.z\"; };",
+		  "from" },
+		{ "mail: {\n connections = 0; };", "connections" },
+		{ "mail: { retry_min = \"1m\";\n retry_max = \"1s\"; };",
+		  "retry_max" },
+		{ "notify: {\n team = [ \"ok@example.com\", \"bad\" ]; };",
+		  "team" },
+		{ "notify: {\n policy = \"sometimes\"; };", "sometimes" },
+		{ "notify: {\n policy_severity = { extreme = \"approve\"; }; };",
+		  "extreme" },
+		{ "notify: {\n policy_category = { x = \"later\"; }; };",
+		  "later" },
+		{ "notify: {\n grouping_wait = \"2h\"; };", "grouping_wait" },
+		{ "notify: {\n colour = 1; };", "colour" },
+		{ "directory: {\n type = \"ldap\"; path = \"/x\"; };", "ldap" },
+		{ "directory: {\n type = \"sqlite\"; path = \"/x\"; };",
+		  "query" },
+		{ "directory: {\n type = \"http\"; url = \"http://x/\"; };",
+		  "{id}" },
+		{ "directory: {\n type = \"csv\"; };", "path" },
+		{ "organisation: {\n name = \"A\\nB\"; };", "name" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *rest = xasprintf("control: { socket = \"/tmp/s\"; };\n%s\n",
+				       bad[i].groups);
+		char *t = conf_text("", rest);
+
+		/* a key's error is at its line (9); a group's at the group
+		 * (8) */
+		bool group = strstr(bad[i].what, "together") != NULL ||
+			     strcmp(bad[i].what, "query") == 0 ||
+			     strcmp(bad[i].what, "{id}") == 0 ||
+			     strcmp(bad[i].what, "path") == 0;
+
+		refused(t, group ? 8 : 9, bad[i].what);
+		free(t);
+		free(rest);
+	}
 }
 END_TEST
 
@@ -379,6 +479,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, test_heartbeat_timeout_follows);
 	tcase_add_test(tc, test_endpoints);
 	tcase_add_test(tc, test_refusals);
+	tcase_add_test(tc, test_mail_refusals);
 	tcase_add_test(tc, test_missing_groups);
 	tcase_add_test(tc, test_check_files);
 	suite_add_tcase(s, tc);

@@ -1,0 +1,729 @@
+#!/usr/bin/python3
+"""mail_test.py - breachwatch-notifier's e-mails against a real SMTP server.
+
+    mail_test.py NOTIFIER CLI SENDER SCENARIO...
+
+NOTIFIER is breachwatch-notifier, CLI breachwatch, SENDER the CURVE test
+sender (tests/notifier/test_sender.c). The SMTP server is Debian's aiosmtpd
+(tests/notifier/smtp_server.py) on 127.0.0.1, with STARTTLS (a certificate
+made for the test with openssl) and AUTH; each message it accepts is parsed
+back with Python's email package. Scenarios (all when "all"):
+
+  basic      the team alert and one notice per customer: one recipient
+             each, To = the envelope, the headers, text and HTML parts,
+             the title and headings, this customer's facts and no one
+             else's, HTML escaped, the Message-ID the record holds, TLS and
+             AUTH used; a customer not in the directory is recorded
+             unresolved and the team told; the notified milestone; show,
+             notify-status and report list every message; the chain holds
+  retry      421 at EHLO and 451 after the data, then accepted: each
+             message delivered once, the failures counted as attempts
+  refused    550 for one customer: failed (550 kept), the team told
+  down       no server at start: retried, delivered once when it comes up
+  kill       the notifier killed (SIGKILL) mid-batch: after a restart every
+             customer has a notice, and only those that were being sent
+             at the kill have two
+  bulk       10,000 affected customers in one incident: 10,000 notices,
+             one each, plus the team alert
+  injection  CR/LF in a directory name and in an incident's title and
+             evidence: no header and no recipient added, the customer
+             recorded unresolved and the team told
+  approve    policy approve: notices held, the team reminded, nothing sent
+             to customers until `breachwatch approve`, then each once
+  credentials the customers' own mailbox credentials: the notice goes to
+             the alternate contact, or is held and the team told
+  growth     a revision that adds customers: notices for the new ones
+             only, and an escalation alert
+
+Exit status 0 when all pass, 1 on a failure, 2 on a usage error. Bounded
+waits, OS-chosen ports, processes stopped by PID; run with /usr/bin/python3.
+"""
+import email
+import email.policy
+import glob
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Failure, Notifier, Sender, check, keygen  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SERVER = os.path.join(HERE, "smtp_server.py")
+TEAM = "soc@example.com"
+USER, PASSWORD = "bw-relay", "relay s3cret"
+HEADINGS = ["What Happened", "What Information Was Involved",
+            "What We Are Doing", "What You Can Do", "For More Information"]
+
+
+def wait_until(fn, timeout, what):
+    """fn() until it returns something true; bounded."""
+    until = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        if time.monotonic() > until:
+            raise Failure("timed out (%.0fs) waiting for %s" %
+                          (timeout, what))
+        time.sleep(0.05)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Smtp:
+    """smtp_server.py, one per scenario."""
+
+    def __init__(self, tmp, name, tls=True, auth=True, script=None,
+                 port=0):
+        self.dir = os.path.join(tmp, name + "-received")
+        os.makedirs(self.dir, exist_ok=True)
+        argv = ["/usr/bin/python3", SERVER, "--dir", self.dir,
+                "--port", str(port)]
+        if tls:
+            argv += ["--cert", os.path.join(tmp, "cert.pem"),
+                     "--key", os.path.join(tmp, "key.pem")]
+        if auth:
+            argv += ["--auth", "%s:%s" % (USER, PASSWORD)]
+        if script is not None:
+            path = os.path.join(tmp, name + "-script.json")
+            with open(path, "w") as f:
+                json.dump(script, f)
+            argv += ["--script", path]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        m = re.match(r"listening (\d+)", line)
+        if not m:
+            raise Failure("smtp server did not start: %s %s" %
+                          (line, self.proc.stderr.read()))
+        self.port = int(m.group(1))
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def messages(self):
+        """[(meta, message)] in the order received."""
+        out = []
+        for meta in sorted(glob.glob(os.path.join(self.dir, "*.json"))):
+            eml = meta[:-5] + ".eml"
+            if not os.path.exists(eml):
+                continue
+            with open(meta) as f:
+                m = json.load(f)
+            with open(eml, "rb") as f:
+                raw = f.read()
+            msg = email.message_from_bytes(raw, policy=email.policy.default)
+            m["raw"] = raw
+            out.append((m, msg))
+        return out
+
+    def count(self):
+        return len(glob.glob(os.path.join(self.dir, "*.eml")))
+
+
+def text_of(msg):
+    part = msg.get_body(preferencelist=("plain",))
+    return part.get_content() if part is not None else ""
+
+
+def html_of(msg):
+    part = msg.get_body(preferencelist=("html",))
+    return part.get_content() if part is not None else ""
+
+
+def flat(text):
+    return re.sub(r"\s+", " ", text)
+
+
+def inc_json(iid, revision, customers, **kw):
+    inc = json.loads(harness.incident(iid, revision, "db1",
+                                      customers=customers,
+                                      severity=kw.get("severity", "high"),
+                                      title=kw.get("title",
+                                                   "Contact lists read "
+                                                   "in bulk"),
+                                      excerpt=kw.get("excerpt",
+                                                     "GET /api/contacts")))
+    inc["category"] = kw.get("category", "bulk-read")
+    inc["credentials"] = kw.get("credentials", False)
+    if "containment" in kw:
+        inc["containment"] = kw["containment"]
+    return json.dumps(inc)
+
+
+class Test:
+    def __init__(self, args, tmp):
+        self.notifier_bin, self.cli, self.sender_bin = args[:3]
+        self.scenarios = args[3:]
+        self.tmp = tmp
+        self.n = None
+        self.servers = []
+        self.senders = []
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", os.path.join(tmp, "key.pem"),
+                        "-out", os.path.join(tmp, "cert.pem"), "-days", "2",
+                        "-subj", "/CN=127.0.0.1",
+                        "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True, timeout=60)
+        pw = os.path.join(tmp, "relay-password")
+        with open(pw, "w") as f:
+            f.write(PASSWORD + "\n")
+        os.chmod(pw, 0o600)
+
+    # --- set-up ---------------------------------------------------------
+
+    def directory(self, name, rows):
+        """A CSV directory: rows of (id, name, email, alt, locale)."""
+        path = os.path.join(self.tmp, name + "-customers.csv")
+        with open(path, "w", newline="") as f:
+            f.write("id,name,email,alt_email,locale\r\n")
+            for r in rows:
+                f.write(",".join('"%s"' % str(v).replace('"', '""')
+                                 for v in r) + "\r\n")
+        return path
+
+    def notifier(self, name, smtp_port, csv, tls=True, auth=True,
+                 mail="", notify="", keep=None):
+        """A fresh notifier (or, with keep, the same one restarted)."""
+        if keep is not None:
+            self.n = keep
+            return keep.start()
+        d = os.path.join(self.tmp, name)
+        os.makedirs(d, exist_ok=True)
+        pub = keygen(self.cli, os.path.join(d, "db1"))
+        mail_conf = 'transport = "smtp://127.0.0.1:%d"; ' % smtp_port
+        if tls:
+            mail_conf += 'ca_file = "%s/cert.pem"; ' % self.tmp
+        else:
+            mail_conf += 'tls = "none"; '
+        if auth:
+            mail_conf += ('username = "%s"; password_file = '
+                          '"%s/relay-password"; ' % (USER, self.tmp))
+        extra = """
+organisation: { name = "Example Mail"; contact = "privacy@example.com";
+  dpo = "Dana Protector, dpo@example.com"; };
+directory: { type = "csv"; path = "%s"; };
+mail: { %s from = "security-notices@example.com";
+  from_name = "Example Mail Security"; retry_min = "200ms";
+  retry_max = "1s"; timeout = "10s"; %s };
+notify: { team = [ "%s" ]; %s
+  escalation_interval = "0s"; problem_interval = "0s"; %s };
+""" % (csv, mail_conf, mail, TEAM,
+       'grouping_wait = "300ms";' if "grouping_wait" not in notify else "",
+       notify)
+        self.n = Notifier(self.notifier_bin, self.cli, d, [pub],
+                          max_incident_bytes=4 << 20, extra=extra)
+        self.n.agent_key = os.path.join(d, "db1.key")
+        return self.n.start()
+
+    def sender(self):
+        s = Sender(self.sender_bin, self.n.endpoint, self.n.key + ".pub",
+                   self.n.agent_key)
+        self.senders.append(s)
+        r = s.connect()
+        check(r.get("event") == "connected", "not connected: %s" % r)
+        return s
+
+    def send(self, s, text):
+        seq = s.send(text)
+        s.ack(seq)
+
+    def server(self, name, **kw):
+        srv = Smtp(self.tmp, name, **kw)
+        self.servers.append(srv)
+        return srv
+
+    def rows(self, iid, kind=None):
+        q = ("SELECT kind, customer_id, recipient, state, attempts, "
+             "smtp_code, smtp_text, message_id, hold, detail, "
+             "recipient_kind FROM notifications WHERE incident_id = ?")
+        args = [iid]
+        if kind:
+            q += " AND kind = ?"
+            args.append(kind)
+        return self.n.db(q + " ORDER BY id", *args)
+
+    def done(self):
+        for s in self.senders:
+            s.close()
+        self.senders = []
+        if self.n is not None:
+            rc = self.n.stop()
+            check(rc == 0, "notifier exited %s" % rc)
+            bad = [x for x in self.n.log() if harness.SANITIZER.search(x)]
+            check(not bad, "sanitizer report:\n%s" % "\n".join(bad))
+        for srv in self.servers:
+            srv.stop()
+        self.servers = []
+
+    def verify(self):
+        rc, out, err = self.n.ctl("verify")
+        check(rc == 0 and "verified" in out, "verify: %s %s" % (out, err))
+
+    def by_rcpt(self, srv):
+        got = {}
+        for meta, msg in srv.messages():
+            check(len(meta["rcpt_tos"]) == 1,
+                  "a message to several recipients: %s" % meta["rcpt_tos"])
+            got.setdefault(meta["rcpt_tos"][0], []).append((meta, msg))
+        return got
+
+    # --- scenarios ------------------------------------------------------
+
+    def basic(self):
+        people = [("c1001", "Zoë Müller", "zoe@example.org", "", "de-AT"),
+                  ("c1002", 'Bob "B" <Smith>', "bob@example.org", "",
+                   "en")]
+        csv = self.directory("basic", people)
+        srv = self.server("basic")
+        self.notifier("basic", srv.port, csv)
+        s = self.sender()
+        steps = [{"action": "block-src", "started": "2026-11-23T08:00:01Z",
+                  "finished": "2026-11-23T08:00:02Z", "status": "ok",
+                  "detail": "exit 0"}]
+        self.send(s, inc_json("bw-basic", 1, ["c1001", "c1002", "c1003"],
+                              containment=steps))
+        wait_until(lambda: srv.count() >= 4, 20, "4 messages")
+        got = self.by_rcpt(srv)
+        check(set(got) == {TEAM, "zoe@example.org", "bob@example.org"},
+              "recipients: %s" % sorted(got))
+        for rcpt, msgs in got.items():
+            check(len(msgs) == 1 or rcpt == TEAM,
+                  "%s got %d messages" % (rcpt, len(msgs)))
+        rows = {r[1]: r for r in self.rows("bw-basic", "customer_notice")}
+        check(rows["c1003"][3] == "unresolved" and
+              "not in" in rows["c1003"][9],
+              "c1003: %s" % (rows["c1003"],))
+        for cid, _, addr, _, _ in people:
+            meta, msg = got[addr][0]
+            check(meta["tls"] and meta["auth"] == USER,
+                  "%s: not over TLS with AUTH: %s" % (addr, meta))
+            check(meta["mail_from"] == "security-notices@example.com",
+                  "MAIL FROM %s" % meta["mail_from"])
+            check(msg["To"].addresses[0].addr_spec == addr,
+                  "To %s for envelope %s" % (msg["To"], addr))
+            check(len(msg["To"].addresses) == 1 and msg["Cc"] is None and
+                  msg["Bcc"] is None, "%s: more than one recipient" % addr)
+            check(str(msg["Subject"]) == "Notice of Data Breach",
+                  "Subject %s" % msg["Subject"])
+            check(msg["Auto-Submitted"] == "auto-generated",
+                  "Auto-Submitted %s" % msg["Auto-Submitted"])
+            check(msg["Date"].datetime is not None, "no Date")
+            check(msg["Message-ID"] == rows[cid][7],
+                  "Message-ID %s, the record has %s" %
+                  (msg["Message-ID"], rows[cid][7]))
+            check(rows[cid][3] == "sent" and rows[cid][5] == 250,
+                  "%s: %s" % (cid, rows[cid]))
+            check(msg.get_content_type() == "multipart/alternative",
+                  "%s: %s" % (addr, msg.get_content_type()))
+            check(b"\r\n" in meta["raw"] and
+                  not re.search(rb"[^\r]\n", meta["raw"]),
+                  "bare LF in the message")
+            text, html = flat(text_of(msg)), flat(html_of(msg))
+            check("NOTICE OF DATA BREACH" in text and
+                  "Notice of Data Breach" in html, "no title")
+            pos = 0
+            for h in HEADINGS:
+                i = text.find(h, pos)
+                check(i >= 0, "%s: heading %s missing or out of order" %
+                      (addr, h))
+                pos = i
+                check("<h2>%s</h2>" % h in html, "HTML lacks %s" % h)
+            check("c1001" not in text or cid == "c1001", "c1001 leaked")
+            check("c1002" not in text or cid == "c1002", "c1002 leaked")
+            check("c1003" not in text and "c1003" not in html,
+                  "another customer's id in %s's notice" % cid)
+            check("GET /api/contacts" not in text, "evidence leaked")
+            check("203.0.113.9" not in text, "the actor leaked")
+            check("privacy@example.com" in text and "Dana Protector" in
+                  text, "no contact point or DPO")
+            check("We blocked the network address" in text,
+                  "containment not told: %s" % text)
+            check("%s / %s" % ("bw-basic", cid) in text, "no reference")
+        bob = html_of(got["bob@example.org"][0][1])
+        check("Bob &quot;B&quot; &lt;Smith&gt;" in bob,
+              "the name not escaped in HTML")
+        check("Dear Bob \"B\" <Smith>" in text_of(got["bob@example.org"][0][1]),
+              "the name in the text part")
+        zoe = got["zoe@example.org"][0][1]
+        check(str(zoe["To"]) == "Zoë Müller <zoe@example.org>",
+              "To %s" % zoe["To"])
+        check(b"=?UTF-8?B?" in got["zoe@example.org"][0][0]["raw"],
+              "a non-ASCII name not RFC 2047-encoded")
+        # the team: alert, and told about c1003
+        team = [m for _, m in got[TEAM]]
+        alert = [m for m in team if "[breachwatch] high" in str(m["Subject"])]
+        check(len(alert) == 1, "team alerts: %s" % [str(m["Subject"])
+                                                    for m in team])
+        body = text_of(alert[0])
+        for want in ("AFFECTED CUSTOMERS: 3", "c1001", "c1003",
+                     "GET /api/contacts", "breachwatch show bw-basic",
+                     "72 hours", "block-src: ok", "Rule"):
+            check(want in body, "team alert lacks %r" % want)
+        wait_until(lambda: any("could not be told" in text_of(m)
+                               for _, m in self.by_rcpt(srv).get(TEAM, [])),
+                   10, "the team told about c1003")
+        # the record: notified; show, notify-status, report
+        wait_until(lambda: self.n.db("SELECT notified_us FROM incidents "
+                                     "WHERE incident_id = 'bw-basic'")
+                   [0][0], 10, "the notified milestone")
+        st = self.n.ctl_json("notify-status", "bw-basic")["notify_status"]
+        counts = st["notifications"]["counts"]
+        check(counts["customer_notice"] == {"sent": 2, "unresolved": 1},
+              "counts %s" % counts)
+        rc, out, _ = self.n.ctl("notify-status", "bw-basic")
+        check(rc == 0 and "zoe@example.org" in out and "unresolved" in out,
+              "notify-status: %s" % out)
+        rc, out, _ = self.n.ctl("show", "bw-basic")
+        check(rc == 0 and "Notifications" in out and "bob@example.org" in out,
+              "show: %s" % out)
+        rep = self.n.ctl_json("report", "bw-basic", "--format", "json")
+        msgs = rep["notifications"]["messages"]
+        check(len(msgs) >= 4 and all(m["message_id"] for m in msgs
+                                     if m["state"] == "sent"),
+              "report: %s" % msgs)
+        rc, out, _ = self.n.ctl("report", "bw-basic")
+        check("## Notifications" in out and "customer notice" in out,
+              "Markdown report without notifications")
+        self.verify()
+        self.done()
+
+    def retry(self):
+        csv = self.directory("retry", [("c1", "Ann", "ann@example.org", "",
+                                         "")])
+        srv = self.server("retry", script={"ehlo_421": 1, "data_451": 1})
+        self.notifier("retry", srv.port, csv)
+        s = self.sender()
+        self.send(s, inc_json("bw-retry", 1, ["c1"]))
+        wait_until(lambda: srv.count() >= 2, 20, "2 messages")
+        time.sleep(1.0)  # nothing more comes
+        got = self.by_rcpt(srv)
+        check(len(got.get("ann@example.org", [])) == 1 and
+              len(got.get(TEAM, [])) == 1,
+              "each once: %s" % {k: len(v) for k, v in got.items()})
+        rows = self.rows("bw-retry")
+        check(all(r[3] == "sent" for r in rows), "states %s" % rows)
+        check(sum(r[4] for r in rows) == len(rows) + 2,
+              "two failures counted as attempts: %s" % rows)
+        self.verify()
+        self.done()
+
+    def refused(self):
+        csv = self.directory("refused", [
+            ("c1", "Ann", "ann@example.org", "", ""),
+            ("c2", "Ben", "ben@example.org", "", "")])
+        srv = self.server("refused", script={"rcpt_550": ["ann@example.org"]})
+        self.notifier("refused", srv.port, csv)
+        s = self.sender()
+        self.send(s, inc_json("bw-refused", 1, ["c1", "c2"]))
+        wait_until(lambda: any(r[3] == "failed" for r in
+                               self.rows("bw-refused", "customer_notice")),
+                   20, "the failure")
+        rows = {r[1]: r for r in self.rows("bw-refused", "customer_notice")}
+        check(rows["c1"][5] == 550 and "550" in rows["c1"][6],
+              "c1: %s" % (rows["c1"],))
+        wait_until(lambda: any("c1" in text_of(m) and "550" in text_of(m)
+                               for _, m in self.by_rcpt(srv).get(TEAM, [])),
+                   10, "the team told about the 550")
+        check(len(self.by_rcpt(srv).get("ben@example.org", [])) == 1,
+              "c2 not delivered")
+        check(any("FAILED" in x for x in self.n.log()), "not logged")
+        self.done()
+
+    def down(self):
+        csv = self.directory("down", [("c1", "Ann", "ann@example.org", "",
+                                        "")])
+        port = free_port()
+        self.notifier("down", port, csv)
+        s = self.sender()
+        self.send(s, inc_json("bw-down", 1, ["c1"]))
+        wait_until(lambda: sum(r[4] for r in self.rows("bw-down")) >= 2,
+                   20, "failed attempts while the server is down")
+        check(all(r[3] == "pending" for r in self.rows("bw-down")),
+              "states %s" % (self.rows("bw-down"),))
+        srv = self.server("down", port=port)
+        wait_until(lambda: srv.count() >= 2, 20, "delivery once it is up")
+        time.sleep(1.0)
+        got = self.by_rcpt(srv)
+        check(len(got.get("ann@example.org", [])) == 1 and
+              len(got.get(TEAM, [])) == 1, "each once: %s" % sorted(got))
+        self.done()
+
+    def kill(self):
+        ids = ["k%03d" % i for i in range(200)]
+        csv = self.directory("kill", [(c, "Cust " + c, c + "@example.org",
+                                       "", "") for c in ids])
+        srv = self.server("kill", script={"delay_ms": 20})
+        self.notifier("kill", srv.port, csv, mail="connections = 2;")
+        n = self.n
+        s = self.sender()
+        self.send(s, inc_json("bw-kill", 1, ids))
+        wait_until(lambda: srv.count() >= 60, 60, "60 messages")
+        n.kill()
+        for x in self.senders:
+            x.close()
+        self.senders = []
+        sending = {r[1] for r in self.rows("bw-kill", "customer_notice")
+                   if r[3] == "sending"}
+        sent_before = srv.count()
+        check(sent_before < 201, "all sent before the kill")
+        self.notifier("kill", srv.port, csv, keep=n)
+        wait_until(lambda: len({m["rcpt_tos"][0] for m, _ in srv.messages()})
+                   >= 201, 120, "every customer after the restart")
+        time.sleep(1.0)
+        got = self.by_rcpt(srv)
+        twice = {a.split("@")[0] for a, v in got.items()
+                 if len(v) > 1 and a != TEAM}
+        check(all(len(v) <= 2 for v in got.values()), "three times")
+        check(twice <= sending,
+              "sent twice but not taken at the kill: %s (taken: %s)" %
+              (sorted(twice - sending), sorted(sending)))
+        # taken rows wait in the mailer's queue; on the wire are at most
+        # as many as connections (2): only those can go twice
+        check(len(twice) <= 2, "%d sent twice with 2 connections: %s" %
+              (len(twice), sorted(twice)))
+        rows = self.rows("bw-kill", "customer_notice")
+        check(len(rows) == 200 and all(r[3] == "sent" for r in rows),
+              "not all sent: %s" % [r for r in rows if r[3] != "sent"][:3])
+        self.verify()
+        self.log("kill: %d sent before the kill, %d taken, %d twice" %
+                 (sent_before, len(sending), len(twice)))
+        self.done()
+
+    def bulk(self):
+        ids = ["b%05d" % i for i in range(10000)]
+        csv = self.directory("bulk", [(c, "Customer " + c, c + "@example.org",
+                                       "", "") for c in ids])
+        srv = self.server("bulk", tls=False, auth=False)
+        self.notifier("bulk", srv.port, csv, tls=False, auth=False,
+                      notify='grouping_wait = "0s";')
+        s = self.sender()
+        t0 = time.monotonic()
+        self.send(s, inc_json("bw-bulk", 1, ids))
+        wait_until(lambda: srv.count() >= 10001, 600, "10,001 messages")
+        took = time.monotonic() - t0
+        time.sleep(1.0)
+        # the envelopes of all, the messages of a sample
+        rcpts = {}
+        for path in glob.glob(os.path.join(srv.dir, "*.json")):
+            with open(path) as f:
+                meta = json.load(f)
+            check(len(meta["rcpt_tos"]) == 1, "several recipients")
+            rcpts[meta["rcpt_tos"][0]] = rcpts.get(meta["rcpt_tos"][0],
+                                                   0) + 1
+        check(len(rcpts) == 10001, "%d recipients" % len(rcpts))
+        check(all(v == 1 for v in rcpts.values()), "a customer told twice")
+        for path in sorted(glob.glob(os.path.join(srv.dir, "*.eml")))[::997]:
+            with open(path, "rb") as f:
+                msg = email.message_from_bytes(f.read(),
+                                               policy=email.policy.default)
+            to = msg["To"].addresses[0].addr_spec
+            if to != TEAM:
+                cid = to.split("@")[0]
+                check("%s / %s" % ("bw-bulk", cid) in flat(text_of(msg)),
+                      "%s: not its own notice" % to)
+        check(all(self.n.db("SELECT COUNT(*) FROM notifications WHERE "
+                            "state <> 'sent'")[0][0] == 0 for _ in [0]),
+              "not all sent")
+        self.log("bulk: 10,000 notices accepted in %.1f s" % took)
+        self.done()
+
+    def injection(self):
+        csv = self.directory("inj", [
+            ("c1", "Eve\r\nBcc: all@evil.example", "eve@example.org", "",
+             ""),
+            ("c2", "=?UTF-8?B?QmNjOiB4?= Ann", "ann@example.org", "", ""),
+            ("c3", "Carl", "carl@example.org\r\nBcc: all@evil.example", "",
+             "")])
+        srv = self.server("inj")
+        self.notifier("inj", srv.port, csv)
+        check(any("customers.csv:2" in x and "line break" in x
+                  for x in self.n.log()), "the refused row not logged")
+        s = self.sender()
+        self.send(s, inc_json("bw-inj", 1, ["c1", "c2", "c3"],
+                              title="Bulk read\r\nBcc: all@evil.example",
+                              excerpt="GET /x\r\nBcc: all@evil.example\r\n"
+                                      "\r\n.\r\nMAIL FROM:<x@evil.example>"))
+        wait_until(lambda: srv.count() >= 3, 20, "3 messages")
+        time.sleep(0.5)
+        for meta, msg in srv.messages():
+            check(meta["rcpt_tos"] in ([TEAM], ["ann@example.org"]),
+                  "a recipient was added: %s" % meta["rcpt_tos"])
+            check(msg["Bcc"] is None, "a Bcc header was added")
+            check(b"\r\nBcc:" not in meta["raw"].split(b"\r\n\r\n")[0],
+                  "Bcc in the headers")
+            check("\n" not in str(msg["Subject"]), "a multi-line subject")
+        ann = self.by_rcpt(srv)["ann@example.org"][0][1]
+        check(str(ann["To"]).startswith("=?UTF-8?B?QmNjOiB4?= Ann") or
+              "QmNjOiB4" in str(ann["To"]) or "Bcc: x" in str(ann["To"]),
+              "To: %s" % ann["To"])
+        rows = {r[1]: r for r in self.rows("bw-inj", "customer_notice")}
+        check(rows["c1"][3] == "unresolved" and "line break" in rows["c1"][9],
+              "c1: %s" % (rows["c1"],))
+        check(rows["c3"][3] == "unresolved", "c3: %s" % (rows["c3"],))
+        wait_until(lambda: any("c1" in text_of(m) and "c3" in text_of(m)
+                               for _, m in self.by_rcpt(srv).get(TEAM, [])),
+                   10, "the team told about c1 and c3")
+        self.done()
+
+    def approve(self):
+        csv = self.directory("appr", [
+            ("c1", "Ann", "ann@example.org", "", ""),
+            ("c2", "Ben", "ben@example.org", "", "")])
+        srv = self.server("appr")
+        self.notifier("appr", srv.port, csv,
+                      notify='policy_severity = { critical = "approve"; }; '
+                             'reminder_interval = "1s";')
+        s = self.sender()
+        self.send(s, inc_json("bw-appr", 1, ["c1", "c2"],
+                              severity="critical"))
+        wait_until(lambda: len(self.by_rcpt(srv).get(TEAM, [])) >= 3, 20,
+                   "the alert and two reminders")
+        team = [m for _, m in self.by_rcpt(srv)[TEAM]]
+        check(any("await approval" in str(m["Subject"]) for m in team),
+              "no reminder: %s" % [str(m["Subject"]) for m in team])
+        check("breachwatch approve bw-appr" in text_of(team[0]),
+              "the alert does not say how to approve")
+        rows = self.rows("bw-appr", "customer_notice")
+        check(len(rows) == 2 and all(r[3] == "held" and r[8] == "approval"
+                                     for r in rows), "held: %s" % rows)
+        check(set(self.by_rcpt(srv)) == {TEAM}, "a customer was told early")
+        rc, out, err = self.n.ctl("approve", "bw-appr", "--reason",
+                                  "checked with legal")
+        check(rc == 0 and "2 held customer notices released" in out,
+              "approve: %d %s %s" % (rc, out, err))
+        wait_until(lambda: {"ann@example.org", "ben@example.org"} <=
+                   set(self.by_rcpt(srv)), 20, "the notices after approval")
+        time.sleep(1.2)
+        got = self.by_rcpt(srv)
+        check(len(got["ann@example.org"]) == 1 and
+              len(got["ben@example.org"]) == 1, "each once")
+        ap = self.n.db("SELECT operator, reason, released FROM approvals")
+        check(len(ap) == 1 and ap[0][1] == "checked with legal" and
+              ap[0][2] == 2, "approvals: %s" % ap)
+        rc, out, _ = self.n.ctl("approve", "bw-nope")
+        check(rc == 3, "approve of an unknown incident: %d" % rc)
+        self.verify()
+        self.done()
+
+    def credentials(self):
+        csv = self.directory("cred", [
+            ("c1", "Ann", "ann@example.org", "ann.private@example.net", ""),
+            ("c2", "Ben", "ben@example.org", "", "")])
+        srv = self.server("cred")
+        self.notifier("cred", srv.port, csv)
+        s = self.sender()
+        self.send(s, inc_json("bw-cred", 1, ["c1", "c2"], credentials=True,
+                              category="credential-attack"))
+        wait_until(lambda: "ann.private@example.net" in self.by_rcpt(srv),
+                   20, "the notice to the alternate contact")
+        wait_until(lambda: any("reach them another way" in text_of(m) and
+                               "c2" in text_of(m)
+                               for _, m in self.by_rcpt(srv).get(TEAM, [])),
+                   10, "the team told to reach c2 another way")
+        got = self.by_rcpt(srv)
+        check("ann@example.org" not in got and "ben@example.org" not in got,
+              "a notice went to the breached mailbox: %s" % sorted(got))
+        check("alternate contact" in flat(text_of(
+            got["ann.private@example.net"][0][1])), "not said why")
+        rows = {r[1]: r for r in self.rows("bw-cred", "customer_notice")}
+        check(rows["c1"][10] == "alternate" and rows["c2"][3] == "held" and
+              rows["c2"][8] == "credentials", "rows %s" % rows)
+        self.done()
+
+    def growth(self):
+        csv = self.directory("grow", [(c, c.upper(), c + "@example.org", "",
+                                       "") for c in ("g1", "g2", "g3")])
+        srv = self.server("grow")
+        self.notifier("grow", srv.port, csv)
+        s = self.sender()
+        self.send(s, inc_json("bw-grow", 1, ["g1", "g2"]))
+        wait_until(lambda: srv.count() >= 3, 20, "alert and 2 notices")
+        self.send(s, inc_json("bw-grow", 2, ["g1", "g2", "g3"]))
+        wait_until(lambda: "g3@example.org" in self.by_rcpt(srv), 20,
+                   "g3's notice")
+        wait_until(lambda: len(self.by_rcpt(srv).get(TEAM, [])) >= 2, 10,
+                   "the escalation alert")
+        time.sleep(1.0)
+        got = self.by_rcpt(srv)
+        for g in ("g1", "g2", "g3"):
+            check(len(got[g + "@example.org"]) == 1, "%s told %d times" %
+                  (g, len(got[g + "@example.org"])))
+        check(any("Escalation" in text_of(m) and "3 affected" in text_of(m)
+                  for _, m in got[TEAM]), "no escalation alert")
+        self.done()
+
+    def log(self, line):
+        print(line, flush=True)
+
+    def run(self):
+        order = ["basic", "retry", "refused", "down", "approve",
+                 "credentials", "growth", "injection", "kill", "bulk"]
+        todo = []
+        for name in self.scenarios:
+            todo += order[:-1] if name == "all" else [name]
+        for name in todo:
+            check(name in order, "unknown scenario %s" % name)
+            t0 = time.monotonic()
+            try:
+                getattr(self, name)()
+            finally:
+                try:
+                    for srv in self.servers:
+                        srv.stop()
+                    self.servers = []
+                except Exception:  # noqa: BLE001
+                    pass
+            self.log("%s: passed (%.1fs)" % (name, time.monotonic() - t0))
+
+
+def main(argv):
+    if len(argv) < 5:
+        print(__doc__.split("\n\n")[1], file=sys.stderr)
+        return 2
+    tmp = tempfile.mkdtemp(prefix="bw-mail-")
+    t = None
+    try:
+        t = Test(argv[1:], tmp)
+        t.run()
+    except Failure as e:
+        print("FAIL: %s" % e, file=sys.stderr)
+        if t is not None and t.n is not None:
+            print("notifier log (tail):\n%s" % t.n.tail(), file=sys.stderr)
+        return 1
+    finally:
+        if t is not None:
+            for s in t.senders:
+                s.close()
+            if t.n is not None:
+                t.n.kill()
+            for srv in t.servers:
+                srv.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("mail_test: all passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
