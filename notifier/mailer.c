@@ -351,6 +351,9 @@ static size_t on_read(char *buf, size_t size, size_t n, void *arg)
 		want = left;
 	memcpy(buf, x->msg + x->off, want);
 	x->off += want;
+	/* curl knows the size: it may not ask again for the end */
+	if (x->off == x->len)
+		x->body_done = true;
 	return want;
 }
 

@@ -20,11 +20,15 @@ back with Python's email package. Scenarios (all when "all"):
              message delivered once, the failures counted as attempts
   refused    550 for one customer: failed (550 kept), the team told
   down       no server at start: retried, delivered once when it comes up
+  ambiguous  no answer after the final dot: ambiguous, the team told, not
+             sent again
+  rate       a rate limit of 10 messages a second holds; at most 4
+             connections, reused
   kill       the notifier killed (SIGKILL) mid-batch: after a restart every
              customer has a notice, and only those that were being sent
              at the kill have two
   bulk       10,000 affected customers in one incident: 10,000 notices,
-             one each, plus the team alert
+             one each, plus the team alert, over at most 4 connections
   injection  CR/LF in a directory name and in an incident's title and
              evidence: no header and no recipient added, the customer
              recorded unresolved and the team told
@@ -226,10 +230,11 @@ organisation: { name = "Example Mail"; contact = "privacy@example.com";
 directory: { type = "csv"; path = "%s"; };
 mail: { %s from = "security-notices@example.com";
   from_name = "Example Mail Security"; retry_min = "200ms";
-  retry_max = "1s"; timeout = "10s"; %s };
+  retry_max = "1s"; %s %s };
 notify: { team = [ "%s" ]; %s
   escalation_interval = "0s"; problem_interval = "0s"; %s };
-""" % (csv, mail_conf, mail, TEAM,
+""" % (csv, mail_conf, 'timeout = "10s";' if "timeout" not in mail else "",
+       mail, TEAM,
        'grouping_wait = "300ms";' if "grouping_wait" not in notify else "",
        notify)
         self.n = Notifier(self.notifier_bin, self.cli, d, [pub],
@@ -533,6 +538,12 @@ notify: { team = [ "%s" ]; %s
             rcpts[meta["rcpt_tos"][0]] = rcpts.get(meta["rcpt_tos"][0],
                                                    0) + 1
         check(len(rcpts) == 10001, "%d recipients" % len(rcpts))
+        peers = set()
+        for path in glob.glob(os.path.join(srv.dir, "*.json")):
+            with open(path) as f:
+                peers.add(json.load(f)["peer"][1])
+        check(len(peers) <= 4, "%d connections for 10,001 messages (4 "
+              "allowed, each reused)" % len(peers))
         check(all(v == 1 for v in rcpts.values()), "a customer told twice")
         for path in sorted(glob.glob(os.path.join(srv.dir, "*.eml")))[::997]:
             with open(path, "rb") as f:
@@ -674,12 +685,63 @@ notify: { team = [ "%s" ]; %s
                   for _, m in got[TEAM]), "no escalation alert")
         self.done()
 
+    def ambiguous(self):
+        csv = self.directory("amb", [
+            ("c1", "Ann", "ann@example.org", "", ""),
+            ("c2", "Ben", "ben@example.org", "", "")])
+        srv = self.server("amb", script={"hang": ["ann@example.org"]})
+        self.notifier("amb", srv.port, csv, mail='timeout = "2s";')
+        s = self.sender()
+        self.send(s, inc_json("bw-amb", 1, ["c1", "c2"]))
+        wait_until(lambda: any(r[3] == "ambiguous" for r in
+                               self.rows("bw-amb", "customer_notice")),
+                   20, "the ambiguous delivery")
+        rows = {r[1]: r for r in self.rows("bw-amb", "customer_notice")}
+        check(rows["c1"][4] == 1 and "may have been delivered" in
+              rows["c1"][9], "c1: %s" % (rows["c1"],))
+        wait_until(lambda: any(r[1] == "c2" and r[3] == "sent" for r in
+                               self.rows("bw-amb", "customer_notice")),
+                   20, "c2 sent")
+        wait_until(lambda: any("c1" in text_of(m) and "ambiguous" in
+                               text_of(m)
+                               for _, m in self.by_rcpt(srv).get(TEAM, [])),
+                   10, "the team told about c1")
+        time.sleep(3.0)  # past the back-off and the timeout: not again
+        rows = {r[1]: r for r in self.rows("bw-amb", "customer_notice")}
+        check(rows["c1"][3] == "ambiguous" and rows["c1"][4] == 1,
+              "an ambiguous notice was tried again: %s" % (rows["c1"],))
+        check(any("AMBIGUOUS" in x for x in self.n.log()), "not logged")
+        self.done()
+
+    def rate(self):
+        ids = ["r%02d" % i for i in range(30)]
+        csv = self.directory("rate", [(c, c, c + "@example.org", "", "")
+                                      for c in ids])
+        srv = self.server("rate")
+        self.notifier("rate", srv.port, csv, mail="rate = 10;")
+        s = self.sender()
+        self.send(s, inc_json("bw-rate", 1, ids))
+        wait_until(lambda: srv.count() >= 31, 30, "31 messages")
+        at = sorted(m["at"] for m, _ in srv.messages())
+        # 31 messages at 10 a second, a burst of one second's worth:
+        # about 2 s at least from the first to the last
+        check(at[-1] - at[0] >= 1.7, "31 messages in %.2f s at 10/s" %
+              (at[-1] - at[0]))
+        # each message on one of at most 4 connections, kept and reused
+        peers = {m["peer"][1] for m, _ in srv.messages()}
+        check(1 <= len(peers) <= 4, "%d connections for 31 messages" %
+              len(peers))
+        self.log("rate: 31 messages in %.2f s over %d connections" %
+                 (at[-1] - at[0], len(peers)))
+        self.done()
+
     def log(self, line):
         print(line, flush=True)
 
     def run(self):
-        order = ["basic", "retry", "refused", "down", "approve",
-                 "credentials", "growth", "injection", "kill", "bulk"]
+        order = ["basic", "retry", "refused", "down", "ambiguous", "rate",
+                 "approve", "credentials", "growth", "injection", "kill",
+                 "bulk"]
         todo = []
         for name in self.scenarios:
             todo += order[:-1] if name == "all" else [name]
