@@ -153,16 +153,22 @@ static bool customers_wanted(const struct notify *n,
 	       rec->inc.state != STORE_CLOSED;
 }
 
-/* One message of kind to every team address, in one transaction. */
-static int team_messages(struct notify *n, const struct store_record *rec,
+/* One message of kind about incident id (its whole record read) to every
+ * team address, in one transaction. */
+static int team_messages(struct notify *n, const char *id,
                          struct render_team *t, int64_t now_us,
                          struct bw_error *err)
 {
 	size_t k = n->conf->n_team;
-	struct outbox_msg *m = xcalloc(k, sizeof(*m));
-	struct render_msg *r = xcalloc(k, sizeof(*r));
+	struct store_record *rec = store_get(n->store, id, err);
+	struct outbox_msg *m;
+	struct render_msg *r;
 	int rc = -1;
 
+	if (rec == NULL)
+		return -1;
+	m = xcalloc(k, sizeof(*m));
+	r = xcalloc(k, sizeof(*r));
 	for (size_t i = 0; i < k; i++) {
 		t->to = n->conf->team[i];
 		if (render_team_message(n->render, rec, t, now_us, &r[i], err) <
@@ -176,7 +182,7 @@ static int team_messages(struct notify *n, const struct store_record *rec,
 		    .recipient_kind = "team",
 		    .state = OUTBOX_PENDING,
 		    .severity = rec->inc.severity,
-		    .customers = rec->n_customers,
+		    .customers = rec->inc.n_customers,
 		    .message_id = r[i].message_id,
 		    .subject = r[i].subject,
 		    .message = r[i].message,
@@ -194,6 +200,7 @@ out:
 		render_msg_clear(&r[i]);
 	free(r);
 	free(m);
+	store_record_destroy(&rec);
 	return rc;
 }
 
@@ -240,15 +247,17 @@ static int alert(struct notify *n, const struct store_record *rec,
 	if (rc == 0) {
 		snprintf(reason, sizeof(reason),
 		         "A new incident: %zu affected customer%s so far.",
-		         rec->n_customers, rec->n_customers == 1 ? "" : "s");
+		         rec->inc.n_customers,
+		         rec->inc.n_customers == 1 ? "" : "s");
 	} else if (rec->inc.severity > last.severity) {
 		snprintf(reason, sizeof(reason),
 		         "Escalation: the severity went from %s to %s (%zu "
 		         "affected customers).",
 		         bw_severity_name(last.severity),
-		         bw_severity_name(rec->inc.severity), rec->n_customers);
+		         bw_severity_name(rec->inc.severity),
+		         rec->inc.n_customers);
 		t.escalation = true;
-	} else if (rec->n_customers > last.customers) {
+	} else if (rec->inc.n_customers > last.customers) {
 		int64_t at = last.created_us + n->conf->escalation_us;
 
 		if (now_us < at) {
@@ -259,7 +268,7 @@ static int alert(struct notify *n, const struct store_record *rec,
 		snprintf(reason, sizeof(reason),
 		         "Escalation: %zu affected customers now, %" PRIu64
 		         " when the team was last alerted.",
-		         rec->n_customers, last.customers);
+		         rec->inc.n_customers, last.customers);
 		t.escalation = true;
 	} else {
 		store_notification_clear(&last);
@@ -268,7 +277,7 @@ static int alert(struct notify *n, const struct store_record *rec,
 	t.number = rc == 0 ? 1 : last.version + 1;
 	t.reason = reason;
 	store_notification_clear(&last);
-	return team_messages(n, rec, &t, now_us, err);
+	return team_messages(n, rec->inc.id, &t, now_us, err);
 }
 
 /*
@@ -278,10 +287,11 @@ static int alert(struct notify *n, const struct store_record *rec,
 struct todo {
 	int64_t *rows;
 	char **ids;
+	uint32_t first; /* the revision that first named the first of them */
 	size_t n, cap;
 };
 
-static int add_todo(int64_t row, const char *id, void *arg)
+static int add_todo(int64_t row, const char *id, uint32_t first, void *arg)
 {
 	struct todo *t = arg;
 
@@ -290,6 +300,8 @@ static int add_todo(int64_t row, const char *id, void *arg)
 		t->rows = xreallocarray(t->rows, t->cap, sizeof(*t->rows));
 		t->ids = xreallocarray(t->ids, t->cap, sizeof(*t->ids));
 	}
+	if (t->n == 0)
+		t->first = first;
 	t->rows[t->n] = row;
 	t->ids[t->n++] = xstrdup(id);
 	return 0;
@@ -301,15 +313,6 @@ static void todo_free(struct todo *t)
 		free(t->ids[i]);
 	free(t->rows);
 	free(t->ids);
-}
-
-static uint32_t first_revision_of(const struct store_record *rec,
-                                  const char *id)
-{
-	for (size_t i = 0; i < rec->n_customers; i++)
-		if (strcmp(rec->customers[i].id, id) == 0)
-			return rec->customers[i].first_revision;
-	return rec->inc.revision;
 }
 
 /* A notice's message, rendered for one customer (the strings it points at
@@ -371,7 +374,7 @@ static int one_notice(struct notify *n, struct track *tr,
 	    .reason = "affected by the incident",
 	    .recipient_kind = "primary",
 	    .severity = rec->inc.severity,
-	    .customers = rec->n_customers,
+	    .customers = rec->inc.n_customers,
 	};
 	b->details[b->n] = NULL;
 	if (res != DIRECTORY_FOUND) {
@@ -457,8 +460,7 @@ static int notices(struct notify *n, struct track *tr,
 	/* the grouping wait: the incident settles */
 	due = last_revision_us(rec) + n->conf->grouping_wait_us;
 	{
-		int64_t cap = revision_received(
-		                  rec, first_revision_of(rec, todo.ids[0])) +
+		int64_t cap = revision_received(rec, todo.first) +
 		              n->conf->grouping_max_us;
 
 		if (cap < due)
@@ -553,7 +555,7 @@ static int reminder(struct notify *n, const struct store_record *rec,
 	         "approval.",
 	         held, held == 1 ? "" : "s", held == 1 ? "s" : "");
 	t.reason = reason;
-	if (team_messages(n, rec, &t, now_us, err) < 0)
+	if (team_messages(n, rec->inc.id, &t, now_us, err) < 0)
 		return -1;
 	n->st.reminders++;
 	*wake = earlier(*wake, now_us + n->conf->reminder_us);
@@ -568,20 +570,13 @@ static int milestone(struct notify *n, const struct store_record *rec,
 {
 	const uint64_t *cust = c->n[OUTBOX_CUSTOMER];
 	uint64_t waiting = cust[OUTBOX_PENDING] + cust[OUTBOX_SENDING];
-	uint64_t held = 0, total = 0;
+	uint64_t total = 0;
 	char reason[400];
 
 	if (rec->inc.notified_us != 0 ||
 	    c->n[OUTBOX_TEAM_ALERT][OUTBOX_SENT] == 0)
 		return 0;
-	for (size_t i = 0; i < rec->n_notifications; i++)
-		if (strcmp(rec->notifications[i].kind, "customer_notice") ==
-		        0 &&
-		    strcmp(rec->notifications[i].state, "held") == 0 &&
-		    rec->notifications[i].hold != NULL &&
-		    strcmp(rec->notifications[i].hold, "approval") == 0)
-			held++;
-	if (waiting > 0 || held > 0 || todo_left)
+	if (waiting > 0 || c->held_approval > 0 || todo_left)
 		return 0;
 	for (int s = 1; s < OUTBOX_N_STATES; s++)
 		total += cust[s];
@@ -620,10 +615,10 @@ static int milestone(struct notify *n, const struct store_record *rec,
 static int64_t work(struct notify *n, struct track *tr, int64_t now_us,
                     bool *more, struct bw_error *err)
 {
-	struct store_record *rec = store_get(n->store, tr->id, err);
+	/* the facts only: not the 10,000 customers and their notices */
+	struct store_record *rec = store_get_facts(n->store, tr->id, err);
 	struct outbox_counts counts;
 	int64_t wake = -1, customers_at;
-	uint64_t held = 0;
 	bool todo_left = false;
 
 	*more = false;
@@ -643,17 +638,11 @@ static int64_t work(struct notify *n, struct track *tr, int64_t now_us,
 		if (tr->dir_pending)
 			todo_left = true;
 	}
-	/* read again: what was just made counts */
-	store_record_destroy(&rec);
-	rec = store_get(n->store, tr->id, err);
-	if (rec == NULL || outbox_count(n->store, tr->id, &counts, err) < 0)
+	/* counted after: what was just made counts */
+	if (outbox_count(n->store, tr->id, &counts, err) < 0)
 		goto fail;
-	for (size_t i = 0; i < rec->n_notifications; i++)
-		if (strcmp(rec->notifications[i].state, "held") == 0 &&
-		    rec->notifications[i].hold != NULL &&
-		    strcmp(rec->notifications[i].hold, "approval") == 0)
-			held++;
-	if (held > 0 && reminder(n, rec, held, now_us, &wake, err) < 0)
+	if (counts.held_approval > 0 &&
+	    reminder(n, rec, counts.held_approval, now_us, &wake, err) < 0)
 		goto fail;
 	if (!*more && customers_wanted(n, rec)) {
 		struct todo t = {0};
@@ -733,7 +722,7 @@ static int tell(struct notify *n, struct store_notification *rows, size_t cnt,
 	}
 	t.number = rc == 1 ? last.version + 1 : 1;
 	store_notification_clear(&last);
-	rec = store_get(n->store, id, err);
+	rec = store_get_facts(n->store, id, err);
 	if (rec == NULL)
 		return -1;
 	snprintf(reason, sizeof(reason),
@@ -744,7 +733,7 @@ static int tell(struct notify *n, struct store_notification *rows, size_t cnt,
 	t.n_problems = cnt;
 	t.problems_total = cnt;
 	t.policy = notifconf_policy_name(policy(n, rec));
-	rc = team_messages(n, rec, &t, now_us, err);
+	rc = team_messages(n, id, &t, now_us, err);
 	store_record_destroy(&rec);
 	if (rc < 0)
 		return -1;

@@ -91,9 +91,9 @@ static const char *const sql[N_SLOTS] = {
     [O_LAST] = "SELECT " STORE_NOTIF_COLS " FROM notifications"
                " WHERE incident_id = ?1 AND kind = ?2"
                " ORDER BY id DESC LIMIT 1",
-    [O_COUNT] = "SELECT kind, state, COUNT(*) FROM notifications"
-                " WHERE incident_id = ?1 GROUP BY kind, state",
-    [O_TODO] = "SELECT c.id, c.customer_id FROM customers c"
+    [O_COUNT] = "SELECT kind, state, hold, COUNT(*) FROM notifications"
+                " WHERE incident_id = ?1 GROUP BY kind, state, hold",
+    [O_TODO] = "SELECT c.id, c.customer_id, c.first_revision FROM customers c"
                " WHERE c.incident_id = ?1 AND NOT EXISTS"
                " (SELECT 1 FROM notifications n WHERE n.customer_row = c.id"
                " AND n.kind = 'customer_notice' AND n.version = 1)"
@@ -665,7 +665,7 @@ int outbox_last(struct store *s, const char *id, enum outbox_kind kind,
 }
 
 int outbox_count(struct store *s, const char *id, struct outbox_counts *out,
-                 struct bw_error *err)
+		 struct bw_error *err)
 {
 	sqlite3_stmt *st = stmt(s, O_COUNT, err);
 	int rc;
@@ -679,9 +679,15 @@ int outbox_count(struct store *s, const char *id, struct outbox_counts *out,
 		    (const char *)sqlite3_column_text(st, 0));
 		enum outbox_state v = outbox_state_by_name(
 		    (const char *)sqlite3_column_text(st, 1));
+		const unsigned char *hold = sqlite3_column_text(st, 2);
+		uint64_t c = (uint64_t)sqlite3_column_int64(st, 3);
 
-		if (k != 0 && v != 0)
-			out->n[k][v] = (uint64_t)sqlite3_column_int64(st, 2);
+		if (k == 0 || v == 0)
+			continue;
+		out->n[k][v] += c;
+		if (v == OUTBOX_HELD && hold != NULL &&
+		    strcmp((const char *)hold, "approval") == 0)
+			out->held_approval += c;
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -705,7 +711,8 @@ int64_t outbox_customers_todo(struct store *s, const char *id, size_t limit,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		count++;
 		if (fn(sqlite3_column_int64(st, 0),
-		       (const char *)sqlite3_column_text(st, 1), arg) != 0) {
+		       (const char *)sqlite3_column_text(st, 1),
+		       (uint32_t)sqlite3_column_int64(st, 2), arg) != 0) {
 			rc = SQLITE_DONE;
 			break;
 		}

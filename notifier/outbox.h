@@ -174,14 +174,16 @@ int outbox_last(struct store *s, const char *id, enum outbox_kind kind,
 /* Rows of incident id by kind and state. */
 struct outbox_counts {
 	uint64_t n[OUTBOX_N_KINDS][OUTBOX_N_STATES];
+	uint64_t held_approval; /* held for an operator's approval */
 };
 int outbox_count(struct store *s, const char *id, struct outbox_counts *out,
                  struct bw_error *err) BW_WUR;
 
 /* The customers of incident id that have no notice of version 1 yet, in
- * the order they were recorded; at most limit. */
+ * the order they were recorded (by the revision first naming them); at
+ * most limit. */
 typedef int (*outbox_customer_fn)(int64_t customer_row, const char *customer_id,
-                                  void *arg);
+                                  uint32_t first_revision, void *arg);
 int64_t outbox_customers_todo(struct store *s, const char *id, size_t limit,
                               outbox_customer_fn fn, void *arg,
                               struct bw_error *err) BW_WUR;

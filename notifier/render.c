@@ -565,7 +565,7 @@ static json_t *incident_json(const struct store_record *rec, const json_t *ph,
 	jb_set(o, "deadline", jtime(inc->deadline_us));
 	jb_set(o, "deadline_left", left(inc->deadline_us, now_us));
 	jb_set(o, "customers_count",
-	       json_integer((json_int_t)rec->n_customers));
+	       json_integer((json_int_t)rec->inc.n_customers));
 	jb_set(o, "affected_unknown", json_boolean(inc->affected_unknown));
 	{
 		json_t *a = jb_new(json_array());
@@ -577,8 +577,8 @@ static json_t *incident_json(const struct store_record *rec, const json_t *ph,
 			jb_push(a, jsafe(rec->customers[i].id, true));
 		jb_set(o, "customers_first", a);
 		jb_set(o, "customers_more",
-		       rec->n_customers > n
-		           ? json_integer((json_int_t)(rec->n_customers - n))
+		       rec->inc.n_customers > n
+		           ? json_integer((json_int_t)(rec->inc.n_customers - n))
 		           : json_null());
 	}
 	{

@@ -314,6 +314,15 @@ int store_has_incident(struct store *s, const char *id,
  * an unknown id). Caller owns the result: store_record_destroy(). */
 struct store_record *store_get(struct store *s, const char *id,
 			       struct bw_error *err) BW_WUR;
+/* The incident with its revisions, kinds of data and containment steps
+ * only (inc.n_customers counts its customers; the arrays of customers,
+ * evidence, state changes, notes, clocks, notifications and approvals are
+ * empty, n_audit 0): what a customer's notice needs, without reading
+ * thousands of rows. Returns NULL with err filled. Caller owns the
+ * result: store_record_destroy(). */
+struct store_record *store_get_facts(struct store *s, const char *id,
+				     struct bw_error *err) BW_WUR;
+
 /* Accepts NULL; nulls the caller's pointer. */
 void store_record_destroy(struct store_record **r);
 

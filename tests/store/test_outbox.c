@@ -286,6 +286,7 @@ START_TEST(test_due_and_results)
 		ck_assert_uint_eq(c.n[OUTBOX_CUSTOMER][OUTBOX_SENT], 1);
 		ck_assert_uint_eq(c.n[OUTBOX_CUSTOMER][OUTBOX_PENDING], 1);
 		ck_assert_uint_eq(c.n[OUTBOX_TEAM_ALERT][OUTBOX_FAILED], 1);
+		ck_assert_uint_eq(c.held_approval, 0);
 	}
 	{
 		struct store_notification last;
@@ -312,7 +313,8 @@ START_TEST(test_due_and_results)
 }
 END_TEST
 
-static int collect_cust(int64_t row, const char *id, void *arg)
+static int collect_cust(int64_t row, const char *id, uint32_t first,
+                        void *arg)
 {
 	char **list = arg;
 	char *prev = *list;
@@ -325,12 +327,12 @@ static int collect_cust(int64_t row, const char *id, void *arg)
 
 static int collect_inc(const char *id, void *arg)
 {
-	return collect_cust(0, id, arg);
+	return collect_cust(0, id, 1, arg);
 }
 
 static int collect_untold(const struct store_notification *n, void *arg)
 {
-	return collect_cust(0, n->customer_id, arg);
+	return collect_cust(0, n->customer_id, 1, arg);
 }
 
 START_TEST(test_approve_todo_untold)
