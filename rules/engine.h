@@ -190,6 +190,9 @@ struct rule {
 	size_t n_steps;
 	struct fref custf[RULES_MAX_CUSTF];
 	size_t n_custf;
+	bool affected_unknown; /* `affected_unknown = true;`: a match whose
+	                          customers are not all known says so even
+	                          without a data_kind */
 	char *caps[RULES_MAX_CAPS]; /* capture names by slot */
 	size_t n_caps;
 	struct tmpl summary;
@@ -333,7 +336,9 @@ struct rules {
 /* A copy of s kept for the engine's life (file names); never NULL. */
 const char *rules_intern(struct rules *r, const char *s);
 /* What the current event brings to a match of ru: its customers (copies in
- * the engine's scratch, valid until the next call), data kinds, unknown. */
+ * the engine's scratch, valid until the next call), data kinds, unknown
+ * (it touched customer data, by a data_kind or because ru says
+ * affected_unknown, and its customers are not all known). */
 void rules_event_info(struct rules *r, const struct rule *ru,
                       struct evinfo *out);
 /* Build a match and hand it to cb: from g (a first match of a window) or,

@@ -35,7 +35,7 @@ static const char *const rule_keys[] = {
     "id",          "title",     "summary",   "category",
     "severity",    "kinds",     "sources",   "match",
     "unless",      "aggregate", "customers", "notify_customers",
-    "credentials", "actions",   NULL};
+    "credentials", "actions",   "affected_unknown", NULL};
 static const char *const single_keys[] = {"type", NULL};
 static const char *const threshold_keys[] = {"type",     "key", "window", "min",
                                              "distinct", "sum", NULL};
@@ -910,6 +910,10 @@ static int parse_rule(struct pctx *p, const config_setting_t *rs)
 	if (bw_cfg_bool(rs, "credentials", false, &b, p->err) != 0)
 		return fixfile(p);
 	ru->info.credentials = b;
+	b = false;
+	if (bw_cfg_bool(rs, "affected_unknown", false, &b, p->err) != 0)
+		return fixfile(p);
+	ru->affected_unknown = b;
 	if (parse_strings_member(p, rs, "actions", &ru->actions,
 	                         &ru->info.n_actions) != 0)
 		return -1;

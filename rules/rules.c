@@ -223,13 +223,14 @@ void rules_event_info(struct rules *r, const struct rule *ru,
 	const struct bw_str *v;
 	char tb[64];
 	size_t n = 0, used = 0, got;
-	bool touched = false;
+	bool touched = ru->affected_unknown, scope = false;
 
 	memset(out, 0, sizeof(*out));
 	if (r->site.n_http > 0 || r->site.n_sql > 0) {
 		cond_derived(r);
 		out->dkinds = x->dkinds;
-		touched = x->dkinds != 0;
+		touched |= x->dkinds != 0;
+		scope = x->dkinds != 0 && x->unknown;
 	}
 	for (size_t i = 0; i < ru->n_custf; i++) {
 		const struct fref *f = &ru->custf[i];
@@ -255,7 +256,7 @@ void rules_event_info(struct rules *r, const struct rule *ru,
 		r->mcust[i] = r->mtext + (size_t)(uintptr_t)r->vals[i].p;
 	out->cust = r->mcust;
 	out->n_cust = n;
-	out->unknown = touched && (n == 0 || x->unknown);
+	out->unknown = touched && (n == 0 || scope);
 }
 
 void rules_emit(struct rules *r, const struct rule *ru, const char *key,

@@ -76,8 +76,10 @@ struct rules_match {
 	bool first;
 	const char *const *customers; /* affected customer ids */
 	size_t n_customers;
-	bool affected_unknown; /* customer data touched, ids not (all)
-				  known */
+	bool affected_unknown; /* customer data touched (a data_kind, or
+				  any event of a rule that says
+				  `affected_unknown = true;`), ids not
+				  (all) known */
 	const char *const *data_kinds;
 	size_t n_data_kinds;
 	const struct rules_evidence *prior; /* oldest first, bounded */

@@ -454,6 +454,140 @@ START_TEST(test_customers_field)
 }
 END_TEST
 
+/* The match of rule id among this event's matches (the last rt_eval). */
+static const struct rt_match *only(const struct rt_log *log, size_t from,
+                                   const char *id)
+{
+	int i = rt_find(log, id, from);
+
+	ck_assert_msg(i >= 0, "rule %s did not match", id);
+	return &log->m[i];
+}
+
+START_TEST(test_affected_unknown_option)
+{
+	/* affected_unknown = true: a match whose customers are not all known
+	 * is affected_unknown even when the event touched no declared
+	 * customer data (no data_kind); ids from the event keep it known
+	 * unless the existing reasons (an unknown SQL scope, a data path
+	 * without a customer) say otherwise. */
+	struct rules *r = rt_engine(rtest_site, RULES(rules = (
+		{ id = "opt"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http", "sql"]; affected_unknown = true;
+		  customers = "customer"; },
+		{ id = "opt-nocust"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http", "sql", "auth"]; affected_unknown = true; },
+		{ id = "noopt"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http", "sql", "auth"]; customers = "customer"; },
+		{ id = "opt-false"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["auth"]; affected_unknown = false; },
+		{ id = "opt-thr"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"]; affected_unknown = true;
+		  match = ({ field = "src_ip"; equals = "192.0.2.9"; });
+		  aggregate = { type = "threshold"; key = "src_ip";
+		                window = "10m"; min = 2; };
+		  customers = "customer"; },
+		{ id = "opt-thr-ids"; title = "t"; category = "c"; severity = "low";
+		  kinds = ["http"]; affected_unknown = true;
+		  match = ({ field = "customer"; exists = true; });
+		  aggregate = { type = "threshold"; key = "src_ip";
+		                window = "10m"; min = 2; };
+		  customers = "customer"; }
+	);));
+	struct bw_event ev;
+	struct rt_log *log = calloc(1, sizeof(*log));
+	const struct rt_match *m;
+	size_t from;
+
+	/* A path naming its customer: known with or without the option. */
+	from = log->n;
+	rt_http(&ev, 1000, "192.0.2.1", "GET", "/api/v1/customers/c5/contacts", 200);
+	rt_eval(r, &ev, log);
+	m = only(log, from, "opt");
+	ck_assert_uint_eq(m->n_cust, 1);
+	ck_assert_str_eq(m->cust[0], "c5");
+	ck_assert(!m->unknown);
+	ck_assert_uint_eq(m->n_dk, 1);
+	/* No customers member: unknown either way (it has a data_kind). */
+	ck_assert(only(log, from, "opt-nocust")->unknown);
+	ck_assert(!only(log, from, "noopt")->unknown);
+
+	/* No declared customer data touched: the option alone says unknown. */
+	from = log->n;
+	rt_http(&ev, 1001, "192.0.2.1", "GET", "/healthz", 200);
+	rt_eval(r, &ev, log);
+	m = only(log, from, "opt");
+	ck_assert_uint_eq(m->n_cust, 0);
+	ck_assert_uint_eq(m->n_dk, 0);
+	ck_assert(m->unknown);
+	ck_assert(only(log, from, "opt-nocust")->unknown);
+	ck_assert(!only(log, from, "noopt")->unknown);
+
+	/* An auth event (no customer data field at all). */
+	from = log->n;
+	rt_auth(&ev, 1002, "192.0.2.1", "root", "success");
+	rt_eval(r, &ev, log);
+	ck_assert(only(log, from, "opt-nocust")->unknown);
+	ck_assert(!only(log, from, "noopt")->unknown);
+	ck_assert(!only(log, from, "opt-false")->unknown);
+
+	/* SQL naming its customers: known; with an OR, the existing reason
+	 * (the statement's scope) makes it unknown, ids kept. */
+	from = log->n;
+	rt_sql(&ev, 1003, "dave", "SELECT * FROM contacts WHERE customer_id = 'c7'");
+	rt_eval(r, &ev, log);
+	m = only(log, from, "opt");
+	ck_assert_uint_eq(m->n_cust, 1);
+	ck_assert(!m->unknown);
+	from = log->n;
+	rt_sql(&ev, 1004, "dave",
+	       "SELECT * FROM contacts WHERE customer_id = 'c7' OR 1=1");
+	rt_eval(r, &ev, log);
+	m = only(log, from, "opt");
+	ck_assert_uint_eq(m->n_cust, 1);
+	ck_assert(m->unknown);
+	ck_assert(only(log, from, "noopt")->unknown);
+	/* SQL on no declared table: the option alone. */
+	from = log->n;
+	rt_sql(&ev, 1005, "dave", "SELECT 1");
+	rt_eval(r, &ev, log);
+	ck_assert(only(log, from, "opt")->unknown);
+	ck_assert(!only(log, from, "noopt")->unknown);
+
+	/* Threshold: the first match is unknown when any gathered event
+	 * named no customer, and keeps the ids the others named. */
+	rt_http(&ev, 1010, "192.0.2.9", "GET", "/api/v1/customers/c8/contacts", 200);
+	rt_eval(r, &ev, log);
+	ck_assert_int_lt(rt_find(log, "opt-thr", from), 0);
+	from = log->n;
+	rt_http(&ev, 1011, "192.0.2.9", "GET", "/healthz", 200);
+	rt_eval(r, &ev, log);
+	m = only(log, from, "opt-thr");
+	ck_assert(m->first);
+	ck_assert_uint_eq(m->n_cust, 1);
+	ck_assert_str_eq(m->cust[0], "c8");
+	ck_assert(m->unknown);
+	ck_assert_int_lt(rt_find(log, "opt-thr-ids", from), 0); /* one so far */
+	/* ...and known when every gathered event named its customers; a
+	 * later match carries what its own event adds. */
+	from = log->n;
+	rt_http(&ev, 1012, "192.0.2.9", "GET", "/api/v1/customers/c9/messages/1", 200);
+	rt_eval(r, &ev, log);
+	m = only(log, from, "opt-thr-ids");
+	ck_assert(m->first);
+	ck_assert_uint_eq(m->n_cust, 2);
+	ck_assert_str_eq(m->cust[0], "c8");
+	ck_assert_str_eq(m->cust[1], "c9");
+	ck_assert(!m->unknown);
+	m = only(log, from, "opt-thr");
+	ck_assert(!m->first);
+	ck_assert_uint_eq(m->n_cust, 1);
+	ck_assert(!m->unknown);
+	free(log);
+	rules_destroy(&r);
+}
+END_TEST
+
 Suite *bw_test_suite(void)
 {
 	Suite *s = suite_create("rules_cond");
@@ -472,6 +606,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, test_captures);
 	tcase_add_test(tc, test_multi_rule_and_sources);
 	tcase_add_test(tc, test_customers_field);
+	tcase_add_test(tc, test_affected_unknown_option);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -30,6 +30,12 @@ static const struct {
 	  "test.conf:5: unknown setting \"colour\"" },
 	{ HEAD "  notify_customers = \"yes\";\n" TAIL, false,
 	  "test.conf:5: \"notify_customers\" must be true or false" },
+	{ HEAD "  affected_unknown = \"yes\";\n" TAIL, false,
+	  "test.conf:5: \"affected_unknown\" must be true or false" },
+	{ HEAD "\n\n  affected_unknown = 1;\n" TAIL, false,
+	  "test.conf:7: \"affected_unknown\" must be true or false" },
+	{ HEAD "  affected_unknwon = true;\n" TAIL, false,
+	  "test.conf:5: unknown setting \"affected_unknwon\"" },
 	{ "rules = (\n{\n  id = \"r1\"; category = \"c\"; severity = \"low\"; "
 	  "kinds = [\"http\"];\n}\n);\n", false,
 	  "test.conf:2: missing required setting \"title\"" },
@@ -169,6 +175,10 @@ START_TEST(test_good_rule)
 
 	ck_assert_msg(rt_try(rtest_site, HEAD TAIL, msg, sizeof(msg)) == 0,
 		      "%s", msg);
+	ck_assert_msg(rt_try(rtest_site, HEAD "  affected_unknown = true;\n" TAIL,
+			     msg, sizeof(msg)) == 0, "%s", msg);
+	ck_assert_msg(rt_try(NULL, HEAD "  affected_unknown = false;\n" TAIL,
+			     msg, sizeof(msg)) == 0, "%s", msg);
 }
 END_TEST
 
