@@ -520,7 +520,8 @@ void netsrc_log_summary(struct netsrc *ns, const char *name)
 static const char *const pcap_keys[] = {
 	"type",	       "interface",   "filter",      "snaplen",
 	"buffer_size", "promisc",     "max_flows",   "tcp_timeout",
-	"udp_timeout", "app_memory",  NULL,
+	"udp_timeout", "app_memory",  "report_bytes", "report_interval",
+	NULL,
 };
 
 int netsrc_config(const config_setting_t *opts, struct capture_options *co,
@@ -530,6 +531,7 @@ int netsrc_config(const config_setting_t *opts, struct capture_options *co,
 	struct netsrc_options n = NETSRC_OPTIONS_DEFAULT;
 	int64_t snaplen = 0, bufsize = 0, max_flows = n.flow.max_flows;
 	int64_t app_memory = (int64_t)n.app.max_memory;
+	int64_t report_bytes = (int64_t)n.report_bytes;
 
 	if (opts == NULL)
 		goto out;
@@ -548,16 +550,23 @@ int netsrc_config(const config_setting_t *opts, struct capture_options *co,
 	    bw_cfg_duration(opts, "udp_timeout", false, &n.flow.udp_timeout_us,
 			    err) < 0 ||
 	    bw_cfg_int(opts, "app_memory", false, 1 << 20, 1LL << 40,
-		       &app_memory, err) < 0)
+		       &app_memory, err) < 0 ||
+	    bw_cfg_int(opts, "report_bytes", false, NETSRC_REPORT_BYTES_MIN,
+		       1LL << 40, &report_bytes, err) < 0 ||
+	    bw_cfg_duration(opts, "report_interval", false, &n.report_us,
+			    err) < 0)
 		return -1;
-	if (n.flow.tcp_timeout_us <= 0 || n.flow.udp_timeout_us <= 0)
+	if (n.flow.tcp_timeout_us <= 0 || n.flow.udp_timeout_us <= 0 ||
+	    n.report_us <= 0)
 		return bw_cfg_error(err, opts,
-				    "pcap input: timeouts must be positive");
+				    "pcap input: timeouts and report_interval "
+				    "must be positive");
 	c.snaplen = (int)snaplen;
 	c.buffer_size = (int)bufsize;
 	n.filter = c.filter;
 	n.flow.max_flows = (uint32_t)max_flows;
 	n.app.max_memory = (uint64_t)app_memory;
+	n.report_bytes = (uint64_t)report_bytes;
 out:
 	if (co != NULL)
 		*co = c;

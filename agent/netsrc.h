@@ -42,6 +42,10 @@ struct netsrc_options {
 				  event time; default 5 min */
 };
 
+/* The smallest report_bytes a config may set: below it, a busy flow would
+ * make an event of nearly every segment. */
+#define NETSRC_REPORT_BYTES_MIN (64 * 1024)
+
 #define NETSRC_OPTIONS_DEFAULT                                             \
 	((struct netsrc_options){ .filter = NULL,                          \
 				  .decode = DECODE_LIMITS_DEFAULT,         \
@@ -66,8 +70,9 @@ struct netsrc;
 /*
  * The options of a `pcap` input group of the agent config (docs/capture.md):
  * interface, filter, snaplen, buffer_size, promisc, max_flows,
- * tcp_timeout, udp_timeout, app_memory (bytes), and "type" which belongs
- * to the input.
+ * tcp_timeout, udp_timeout, app_memory (bytes), report_bytes and
+ * report_interval (when a long flow's progress event is due), and "type"
+ * which belongs to the input.
  * co and no (either may be NULL) receive them over their defaults; strings
  * are borrowed from the config. Returns -1 with err at the key's
  * file:line on an unknown key, a bad type or a value out of range.

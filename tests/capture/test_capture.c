@@ -327,7 +327,8 @@ START_TEST(config_input)
 		      "    filter = \"tcp port 80\"; snaplen = 1500;\n"
 		      "    buffer_size = 4194304; promisc = true;\n"
 		      "    max_flows = 5000; tcp_timeout = \"2m\";\n"
-		      "    udp_timeout = 30; app_memory = 2097152; } );\n",
+		      "    udp_timeout = 30; app_memory = 2097152;\n"
+		      "    report_bytes = 1048576; report_interval = \"1m\"; } );\n",
 		      &err);
 	ck_assert_msg(c != NULL, "%s", err.msg);
 	ck_assert_uint_eq(c->n_inputs, 2);
@@ -345,12 +346,16 @@ START_TEST(config_input)
 	ck_assert_int_eq(no.flow.tcp_timeout_us, 120 * 1000000LL);
 	ck_assert_int_eq(no.flow.udp_timeout_us, 30 * 1000000LL);
 	ck_assert_uint_eq(no.app.max_memory, 2097152);
+	ck_assert_uint_eq(no.report_bytes, 1048576);
+	ck_assert_int_eq(no.report_us, 60 * 1000000LL);
 	agentconf_destroy(&c);
 	/* defaults: promiscuous off, no filter */
 	ck_assert_int_eq(netsrc_config(NULL, &co, &no, &err), 0);
 	ck_assert(!co.promisc);
 	ck_assert_ptr_null(co.filter);
 	ck_assert_uint_eq(no.flow.max_flows, FLOW_LIMITS_DEFAULT.max_flows);
+	ck_assert_uint_eq(no.report_bytes, NETSRC_OPTIONS_DEFAULT.report_bytes);
+	ck_assert_int_eq(no.report_us, NETSRC_OPTIONS_DEFAULT.report_us);
 
 	ck_assert_ptr_null(load_conf("inputs = ( { type = \"pcap\"; } );", &err));
 	ck_assert_msg(strstr(err.msg, "interface") != NULL, "%s", err.msg);
@@ -374,6 +379,17 @@ START_TEST(config_input)
 				     "interface = \"lo\"; max_flows = 2; } );",
 				     &err));
 	ck_assert_msg(strstr(err.msg, "max_flows") != NULL, "%s", err.msg);
+	/* a progress event for every few segments is refused */
+	ck_assert_ptr_null(load_conf("inputs = ( { type = \"pcap\";\n"
+				     "  interface = \"lo\";\n"
+				     "  report_bytes = 1000; } );", &err));
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_msg(strstr(err.msg, "report_bytes") != NULL, "%s", err.msg);
+	ck_assert_ptr_null(load_conf("inputs = ( { type = \"pcap\"; "
+				     "interface = \"lo\"; "
+				     "report_interval = \"0s\"; } );", &err));
+	ck_assert_msg(strstr(err.msg, "report_interval") != NULL, "%s",
+		      err.msg);
 }
 END_TEST
 
