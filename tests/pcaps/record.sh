@@ -33,7 +33,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REC=$HERE/record
 PGREC=$(cd "$HERE/../replay/record/postgres" && pwd)
 PGBIN=/usr/lib/postgresql/15/bin
-ALL="http-benign http-bulk-read http-export http-post-pii pg-app-benign pg-untrusted nmap-scan dns-benign dns-tunnel upload"
+ALL="http-benign http-bulk-read http-export http-post-pii pg-app-benign pg-untrusted pg-untrusted-port pg-untrusted-tls nmap-scan dns-benign dns-tunnel upload"
 
 if [ "${1:-}" = "--list" ]; then
 	echo "$ALL" | tr ' ' '\n'
@@ -220,7 +220,8 @@ fi
 
 # --- PostgreSQL -------------------------------------------------------------
 
-if wanted pg-app-benign || wanted pg-untrusted || wanted nmap-scan; then
+if wanted pg-app-benign || wanted pg-untrusted || wanted pg-untrusted-port ||
+	wanted pg-untrusted-tls || wanted nmap-scan; then
 	APP_PW='app-6fe1b2c09d' BACKUP_PW='backup-3a9c51e7'
 	DAVE_PW='Dave-Rocks-2026' MALLORY_PW='mallory-report-q3'
 	mkdir -p "$T/pg/data" "$T/pg/sock"
@@ -237,10 +238,22 @@ if wanted pg-app-benign || wanted pg-untrusted || wanted nmap-scan; then
 		password_encryption = 'scram-sha-256'
 	CONF
 	install -o postgres -g postgres -m 600 "$PGREC/pg_hba.conf" "$T/pg/data/pg_hba.conf"
-	setpriv --reuid=postgres --regid=postgres --init-groups \
-		"$PGBIN/postgres" -D "$T/pg/data" >"$T/pg/server.log" 2>&1 &
-	PG_PID=$!
-	wait_for "PostgreSQL" "$PGBIN/pg_isready" -q -h 127.0.0.1 -p 5432
+	# pg_restart PORT [-c name=value...]: (re)start the server on PORT.
+	pg_restart() {
+		PGPORT=$1
+		shift
+		if [ -n "$PG_PID" ]; then
+			kill -INT "$PG_PID"
+			wait "$PG_PID" || true
+			PG_PID=
+		fi
+		setpriv --reuid=postgres --regid=postgres --init-groups \
+			"$PGBIN/postgres" -D "$T/pg/data" -p "$PGPORT" "$@" \
+			>>"$T/pg/server.log" 2>&1 &
+		PG_PID=$!
+		wait_for "PostgreSQL" "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PGPORT"
+	}
+	pg_restart 5432
 	setpriv --reuid=postgres --regid=postgres --init-groups \
 		"$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$T/pg/sock" -d postgres \
 		-v app_pw="$APP_PW" -v backup_pw="$BACKUP_PW" -v dave_pw="$DAVE_PW" \
@@ -249,7 +262,7 @@ if wanted pg-app-benign || wanted pg-untrusted || wanted nmap-scan; then
 		local n=$1 role=$2 pw=$3
 		shift 3
 		PGPASSWORD=$pw timeout 60 "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 \
-			"host=127.1.0.$n port=5432 dbname=mail user=$role" "$@"
+			"host=127.1.0.$n port=$PGPORT dbname=mail user=$role" "$@"
 	}
 fi
 
@@ -266,6 +279,36 @@ if wanted pg-untrusted; then
 	capture_begin pg-untrusted 262144 tcp port 5432
 	pg 66 dba_dave "$DAVE_PW" -f "$REC/pg-untrusted-66.sql" >/dev/null
 	capture_end pg-untrusted
+fi
+
+# pg-untrusted-port: the same password used from the Internet against a
+# server listening on a port that is not a database port (6543): a wrong
+# password first, then a read of one customer's contacts and a dump of
+# every contact. Only the content tells PostgreSQL here.
+if wanted pg-untrusted-port; then
+	pg_restart 6543
+	capture_begin pg-untrusted-port 262144 tcp port 6543
+	if pg 66 dba_dave "not-$DAVE_PW" -c "SELECT 1" >/dev/null 2>&1; then
+		echo "record.sh: a wrong password was accepted" >&2
+		exit 1
+	fi
+	pg 66 dba_dave "$DAVE_PW" -f "$REC/pg-untrusted-port-66.sql" >/dev/null
+	capture_end pg-untrusted-port
+fi
+
+# pg-untrusted-tls: the pg-untrusted session over TLS (sslmode=require; a
+# throw-away self-signed certificate): on the wire only the port and the
+# sizes show.
+if wanted pg-untrusted-tls; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=db.test \
+		-keyout "$T/pg/server.key" -out "$T/pg/server.crt" 2>/dev/null
+	chown postgres: "$T/pg/server.key" "$T/pg/server.crt"
+	chmod 600 "$T/pg/server.key"
+	pg_restart 5432 -c ssl=on -c ssl_cert_file="$T/pg/server.crt" \
+		-c ssl_key_file="$T/pg/server.key"
+	capture_begin pg-untrusted-tls 262144 tcp port 5432
+	PGSSLMODE=require pg 66 dba_dave "$DAVE_PW" -f "$REC/pg-untrusted-66.sql" >/dev/null
+	capture_end pg-untrusted-tls
 fi
 
 # nmap-scan: 127.0.0.66 scans 200 ports of 127.1.0.66 (the data host's
