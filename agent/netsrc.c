@@ -36,6 +36,7 @@ struct nflow {
 	struct app_flow *app;
 	uint64_t reported[2]; /* IP bytes each way in progress events so far */
 	int64_t reported_ts;  /* time of the last report (or the open) */
+	bool established;     /* its "established" event was made */
 };
 
 struct netsrc {
@@ -329,6 +330,30 @@ static void progress(struct netsrc *ns, struct flow *f, struct nflow *nf)
 	on_event(ns, &ev);
 }
 
+/* A TCP session under way: the first payload byte of a connection the
+ * server answered (its SYN-ACK seen, or, joined midway, packets both
+ * ways). A handshake alone (a scanner's probe) is not one. Made once per
+ * flow, before the payload reaches the extractors, so a rule on sessions
+ * (a database port from the wrong host) fires at their start rather than
+ * at their end. */
+static void established(struct netsrc *ns, struct flow *f, struct nflow *nf)
+{
+	struct bw_event ev;
+
+	if (!f->synack && (f->syn || f->dir[FLOW_C2S].packets == 0 ||
+			   f->dir[FLOW_S2C].packets == 0))
+		return;
+	nf->established = true;
+	flow_event(ns, f, "established", ns->pk.ts_us, &ev);
+	ev.outcome = BW_STR_LIT("established");
+	if (!f->syn)
+		ev.detail = BW_STR_LIT("midstream");
+	ev.duration_us = f->last_ts - f->first_ts;
+	ev.raw = app_raw(&ns->app, f, "tcp established%s",
+			 f->syn ? "" : " (joined midway)");
+	on_event(ns, &ev);
+}
+
 /* One packet through the decoder, the flow table and the extractors. */
 static void packet(struct netsrc *ns, const struct capture_packet *cp)
 {
@@ -355,6 +380,9 @@ static void packet(struct netsrc *ns, const struct capture_packet *cp)
 	if (f->user != NULL && dp.proto == DP_TCP) {
 		struct nflow *nf = f->user;
 		struct deliver_arg a = { ns, f, nf, dir };
+
+		if (!nf->established && dp.payload_wire > 0)
+			established(ns, f, nf);
 
 		stream_segment(&ns->sctx, &nf->s[dir], dp.tcp_flags, dp.seq,
 			       dp.payload, dp.payload_len, dp.payload_wire,

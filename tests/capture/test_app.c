@@ -611,6 +611,8 @@ START_TEST(flow_events)
 	HAS(out, "action=close", "dst_port=23", "outcome=refused", "text=rst");
 	HAS(out, "action=close", "dst_port=24", "outcome=unanswered",
 	    "text=end");
+	/* neither reached a session */
+	ck_assert_ptr_null(line_with(out, 0, "action=established", NULL));
 	free(out);
 }
 END_TEST
@@ -651,6 +653,12 @@ START_TEST(flow_progress)
 		sum += atoll(b + 9);
 	}
 	ck_assert_int_eq(reports, 3);
+	/* one established event, at the first payload, before any progress */
+	l = line_with(out, 0, "action=established", NULL);
+	ck_assert_ptr_nonnull(l);
+	ck_assert_ptr_nonnull(strstr(l, "outcome=established"));
+	ck_assert_ptr_null(line_with(out, 1, "action=established", NULL));
+	ck_assert(l < line_with(out, 0, "action=progress", NULL));
 	l = line_with(out, 0, "action=close", NULL);
 	ck_assert_ptr_nonnull(l);
 	sum += atoll(strstr(l, "bytes_in=") + 9);
