@@ -43,6 +43,11 @@ enum slot {
 	O_SINCE,
 	O_MESSAGE,
 	O_HAS_INCIDENT,
+	O_MAX_ROW,
+	O_LAST_UPDATE,
+	O_UPDATE_TODO,
+	O_NEVER_SENT,
+	O_ROW,
 	N_SLOTS
 };
 
@@ -62,15 +67,18 @@ static const char *const sql[N_SLOTS] = {
     [O_TOLD] = "UPDATE notifications SET team_told_us = ?2, updated_us = ?2"
                " WHERE id = ?1",
     [O_APPROVE_ADD] = "INSERT INTO approvals (incident_id, at_us, operator,"
-                      " decision, reason, released) VALUES (?1, ?2, ?3,"
-                      " 'approve', ?4, ?5)",
+                      " decision, reason, released, upto_row, customers)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [O_APPROVE_HELD] = "SELECT id FROM notifications WHERE incident_id = ?1"
                        " AND state = 'held' AND hold = 'approval'"
                        " ORDER BY id",
     [O_APPROVE_RELEASE] = "UPDATE notifications SET state = 'pending',"
                           " next_attempt_us = ?2, updated_us = ?2,"
                           " detail = ?3 WHERE id = ?1",
-    [O_APPROVED] = "SELECT 1 FROM approvals WHERE incident_id = ?1 LIMIT 1",
+    /* an operator's notify decision counts as an approval; an update
+     * does not */
+    [O_APPROVED] = "SELECT 1 FROM approvals WHERE incident_id = ?1"
+                   " AND decision <> 'update' LIMIT 1",
     [O_SENDING] = "SELECT id, incident_id FROM notifications"
                   " WHERE state = 'sending' ORDER BY id",
     [O_RESET] = "UPDATE notifications SET state = 'pending',"
@@ -110,12 +118,50 @@ static const char *const sql[N_SLOTS] = {
                "  AND n.kind = 'customer_notice' AND n.version = 1)))"
                " OR EXISTS (SELECT 1 FROM notifications n"
                "  WHERE n.incident_id = i.incident_id AND n.state = 'held'"
-               "  AND n.hold = 'approval'))"
+               "  AND n.hold = 'approval')"
+               /* an operator's notify or update: looked at once */
+               " OR EXISTS (SELECT 1 FROM approvals a"
+               "  WHERE a.incident_id = i.incident_id"
+               "  AND a.decision <> 'approve'))"
                " ORDER BY i.detected_us, i.id",
     [O_SINCE] = "SELECT applied_us FROM schema_migrations"
                 " WHERE version = 3",
     [O_MESSAGE] = "SELECT message FROM notifications WHERE id = ?1",
     [O_HAS_INCIDENT] = "SELECT 1 FROM incidents WHERE incident_id = ?1",
+    [O_MAX_ROW] = "SELECT COALESCE(MAX(id), 0) FROM notifications",
+    [O_LAST_UPDATE] = "SELECT id, at_us, upto_row, operator FROM approvals"
+                      " WHERE incident_id = ?1 AND decision = 'update'"
+                      " ORDER BY id DESC LIMIT 1",
+    /* The customers an update is for that have no notice of it yet: a
+     * notice of theirs up to row ?2 was sent (p, the latest such), and
+     * no notice of theirs was made after ?2 (only the update makes
+     * one; the index notifications_customer answers it). */
+    [O_UPDATE_TODO] =
+        "SELECT c.id, c.customer_id, (SELECT MAX(v.version)"
+        "  FROM notifications v WHERE v.customer_row = c.id"
+        "  AND v.kind = 'customer_notice'), p.sent_us, p.message_id"
+        " FROM customers c JOIN notifications p ON p.id ="
+        "  (SELECT MAX(q.id) FROM notifications q WHERE q.customer_row = c.id"
+        "  AND q.kind = 'customer_notice' AND q.state = 'sent'"
+        "  AND q.id <= ?2)"
+        " WHERE c.incident_id = ?1 AND NOT EXISTS (SELECT 1"
+        "  FROM notifications m WHERE m.customer_row = c.id"
+        "  AND m.kind = 'customer_notice' AND m.id > ?2)"
+        " ORDER BY c.id LIMIT ?3",
+    [O_NEVER_SENT] =
+        "SELECT c.customer_id, (SELECT MAX(n.id) FROM notifications n"
+        "  WHERE n.customer_row = c.id AND n.kind = 'customer_notice')"
+        " FROM customers c WHERE c.incident_id = ?1 AND NOT EXISTS"
+        " (SELECT 1 FROM notifications n WHERE n.customer_row = c.id"
+        "  AND n.kind = 'customer_notice' AND n.state = 'sent')"
+        " ORDER BY c.first_revision, c.id",
+    [O_ROW] = "SELECT " STORE_NOTIF_COLS " FROM notifications WHERE id = ?1",
+};
+
+static const char *const decision_names[] = {
+    [OUTBOX_APPROVE] = "approve",
+    [OUTBOX_NOTIFY] = "notify",
+    [OUTBOX_UPDATE] = "update",
 };
 
 static const char *const kind_names[] = {
@@ -179,6 +225,11 @@ enum outbox_state outbox_state_by_name(const char *name)
 	                                  OUTBOX_AMBIGUOUS, name);
 }
 
+const char *outbox_decision_name(enum outbox_decision d)
+{
+	return name_of(decision_names, OUTBOX_APPROVE, OUTBOX_UPDATE, (int)d);
+}
+
 static sqlite3_stmt *stmt(struct store *s, enum slot i, struct bw_error *err)
 {
 	return store_int_stmt(s, i, sql[i], err);
@@ -217,23 +268,20 @@ static int check_msg(const struct outbox_msg *m, struct bw_error *err)
 	return 0;
 }
 
-int outbox_add(struct store *s, const char *id, const struct outbox_msg *m,
-               size_t n, const char *actor, int64_t now_us, int64_t *rowids,
-               struct bw_error *err)
+/* Insert the n messages (checked) inside the caller's transaction, each
+ * audited. */
+static int add_rows(struct store *s, const char *id, const struct outbox_msg *m,
+                    size_t n, const char *actor, int64_t now_us,
+                    int64_t *rowids, struct bw_error *err)
 {
 	struct store_who w = {actor, now_us, id};
 	int64_t row = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (check_msg(&m[i], err) < 0)
-			return -1;
-	if (store_int_begin_relaxed(s, err) < 0)
-		return -1;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st = stmt(s, O_ADD, err);
 
 		if (st == NULL)
-			goto fail;
+			return -1;
 		store_int_bind_text(st, 1, id);
 		store_int_bind_text(st, 2, outbox_kind_name(m[i].kind));
 		store_int_bind_time_or_null(st, 3, m[i].customer_row);
@@ -261,18 +309,31 @@ int outbox_add(struct store *s, const char *id, const struct outbox_msg *m,
 		store_int_bind_text(st, 17, m[i].message);
 		store_int_bind_int(st, 18, now_us);
 		if (store_int_run(s, st, "add a notification", err) < 0)
-			goto fail;
+			return -1;
 		row = store_int_last_rowid(s);
 		if (store_int_audit(s, &w, T_NOTIFICATIONS, row, "add", err) <
 		    0)
-			goto fail;
+			return -1;
 		if (rowids != NULL)
 			rowids[i] = row;
 	}
+	return 0;
+}
+
+int outbox_add(struct store *s, const char *id, const struct outbox_msg *m,
+               size_t n, const char *actor, int64_t now_us, int64_t *rowids,
+               struct bw_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (check_msg(&m[i], err) < 0)
+			return -1;
+	if (store_int_begin_relaxed(s, err) < 0)
+		return -1;
+	if (add_rows(s, id, m, n, actor, now_us, rowids, err) < 0) {
+		store_int_rollback(s);
+		return -1;
+	}
 	return store_int_commit(s, err);
-fail:
-	store_int_rollback(s);
-	return -1;
 }
 
 static const char *action_of(enum outbox_state st)
@@ -387,22 +448,33 @@ static int64_t collect_ids(struct store *s, sqlite3_stmt *st, int64_t **out,
 	return n;
 }
 
-int outbox_approve(struct store *s, const char *id, const char *operator_name,
-                   const char *reason, int64_t now_us, uint64_t *released,
-                   struct bw_error *err)
+int outbox_decide(struct store *s, const char *id,
+                  const struct outbox_decision_req *d,
+                  const struct outbox_msg *m, size_t n, const char *actor,
+                  int64_t now_us, struct outbox_decided *out,
+                  struct bw_error *err)
 {
-	struct store_who w = {operator_name, now_us, id};
+	struct store_who w = {d->operator_name, now_us, id};
 	sqlite3_stmt *st;
-	int64_t *rows = NULL, n, one = 0, row = 0;
+	int64_t *rows = NULL, held = 0, one = 0, row = 0, upto = 0;
 	char *detail = NULL;
 
-	*released = 0;
-	if (store_int_check_str("operator", operator_name, STORE_MAX_NAME,
-	                        false, err) < 0 ||
-	    (reason != NULL &&
-	     store_int_check_str("reason", reason, STORE_MAX_TEXT, true, err) <
-	         0))
+	memset(out, 0, sizeof(*out));
+	if (outbox_decision_name(d->decision) == NULL)
+		return bw_error_set(err, NULL, 0, "outbox: bad decision");
+	if (store_int_check_str("operator", d->operator_name, STORE_MAX_NAME,
+	                        false, err) < 0)
 		return -1;
+	if (d->reason == NULL && d->decision != OUTBOX_APPROVE)
+		return bw_error_set(err, NULL, 0, "a reason is required for %s",
+		                    outbox_decision_name(d->decision));
+	if (d->reason != NULL &&
+	    store_int_check_str("reason", d->reason, STORE_MAX_TEXT, true,
+	                        err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (check_msg(&m[i], err) < 0)
+			return -1;
 	if (store_int_begin_relaxed(s, err) < 0)
 		return -1;
 	st = stmt(s, O_HAS_INCIDENT, err);
@@ -418,42 +490,67 @@ int outbox_approve(struct store *s, const char *id, const char *operator_name,
 	default:
 		goto fail;
 	}
-	st = stmt(s, O_APPROVE_HELD, err);
-	if (st == NULL)
-		goto fail;
-	store_int_bind_text(st, 1, id);
-	n = collect_ids(s, st, &rows, "list held notices", err);
-	if (n < 0)
-		goto fail;
-	detail = xasprintf("approved by %s", operator_name);
-	for (int64_t i = 0; i < n; i++) {
-		st = stmt(s, O_APPROVE_RELEASE, err);
+	if (d->decision == OUTBOX_UPDATE) {
+		/* the customers sent a notice up to this row */
+		st = stmt(s, O_MAX_ROW, err);
+		if (st == NULL || store_int_run_int(s, st, "last notification",
+		                                    &upto, err) < 0)
+			goto fail;
+	} else {
+		/* approve, notify: the notices held for approval go */
+		st = stmt(s, O_APPROVE_HELD, err);
 		if (st == NULL)
 			goto fail;
-		store_int_bind_int(st, 1, rows[i]);
-		store_int_bind_int(st, 2, now_us);
-		store_int_bind_text(st, 3, detail);
-		if (store_int_run(s, st, "release a notice", err) < 0 ||
-		    store_int_audit(s, &w, T_NOTIFICATIONS, rows[i], "released",
-		                    err) < 0)
+		store_int_bind_text(st, 1, id);
+		held = collect_ids(s, st, &rows, "list held notices", err);
+		if (held < 0)
 			goto fail;
+		detail = xasprintf("%s by %s",
+		                   d->decision == OUTBOX_NOTIFY
+		                       ? "customers to be told, decided"
+		                       : "approved",
+		                   d->operator_name);
+		for (int64_t i = 0; i < held; i++) {
+			st = stmt(s, O_APPROVE_RELEASE, err);
+			if (st == NULL)
+				goto fail;
+			store_int_bind_int(st, 1, rows[i]);
+			store_int_bind_int(st, 2, now_us);
+			store_int_bind_text(st, 3, detail);
+			if (store_int_run(s, st, "release a notice", err) < 0 ||
+			    store_int_audit(s, &w, T_NOTIFICATIONS, rows[i],
+			                    "released", err) < 0)
+				goto fail;
+		}
 	}
 	st = stmt(s, O_APPROVE_ADD, err);
 	if (st == NULL)
 		goto fail;
 	store_int_bind_text(st, 1, id);
 	store_int_bind_int(st, 2, now_us);
-	store_int_bind_text(st, 3, operator_name);
-	store_int_bind_text(st, 4, reason);
-	store_int_bind_int(st, 5, n);
-	if (store_int_run(s, st, "add an approval", err) < 0)
+	store_int_bind_text(st, 3, d->operator_name);
+	store_int_bind_text(st, 4, outbox_decision_name(d->decision));
+	store_int_bind_text(st, 5, d->reason);
+	store_int_bind_int(st, 6, held);
+	if (d->decision == OUTBOX_UPDATE)
+		store_int_bind_int(st, 7, upto);
+	if (d->decision != OUTBOX_APPROVE)
+		store_int_bind_int(st, 8,
+		                   d->customers > INT64_MAX
+		                       ? INT64_MAX
+		                       : (int64_t)d->customers);
+	if (store_int_run(s, st, "add a decision", err) < 0)
 		goto fail;
 	row = store_int_last_rowid(s);
 	if (store_int_audit(s, &w, T_APPROVALS, row, "add", err) < 0)
 		goto fail;
+	if (add_rows(s, id, m, n, actor, now_us, NULL, err) < 0)
+		goto fail;
 	if (store_int_commit(s, err) < 0)
 		goto fail_committed;
-	*released = (uint64_t)n;
+	out->released = (uint64_t)held;
+	out->rowid = row;
+	out->upto_row = upto;
 	free(rows);
 	free(detail);
 	return 0;
@@ -463,6 +560,22 @@ fail_committed:
 	free(rows);
 	free(detail);
 	return -1;
+}
+
+int outbox_approve(struct store *s, const char *id, const char *operator_name,
+                   const char *reason, int64_t now_us, uint64_t *released,
+                   struct bw_error *err)
+{
+	struct outbox_decision_req d = {
+	    .decision = OUTBOX_APPROVE,
+	    .operator_name = operator_name,
+	    .reason = reason,
+	};
+	struct outbox_decided out;
+	int rc = outbox_decide(s, id, &d, NULL, 0, NULL, now_us, &out, err);
+
+	*released = out.released;
+	return rc;
 }
 
 int outbox_approved(struct store *s, const char *id, struct bw_error *err)
@@ -788,4 +901,120 @@ int outbox_message(struct store *s, int64_t rowid, char **out,
 		return store_int_fail(s, "read a message", err);
 	}
 	return found;
+}
+
+int outbox_last_update(struct store *s, const char *id,
+                       struct outbox_update *out, struct bw_error *err)
+{
+	sqlite3_stmt *st = stmt(s, O_LAST_UPDATE, err);
+	int rc, found = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return -1;
+	store_int_bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const unsigned char *op = sqlite3_column_text(st, 3);
+
+		out->rowid = sqlite3_column_int64(st, 0);
+		out->at_us = sqlite3_column_int64(st, 1);
+		out->upto_row = sqlite3_column_int64(st, 2);
+		snprintf(out->operator_name, sizeof(out->operator_name), "%s",
+		         op != NULL ? (const char *)op : "");
+		found = 1;
+		rc = sqlite3_step(st);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_int_fail(s, "last update", err);
+	return found;
+}
+
+int64_t outbox_update_todo(struct store *s, const char *id, int64_t upto_row,
+                           size_t limit, outbox_update_fn fn, void *arg,
+                           struct bw_error *err)
+{
+	sqlite3_stmt *st = stmt(s, O_UPDATE_TODO, err);
+	int64_t count = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_int_bind_text(st, 1, id);
+	store_int_bind_int(st, 2, upto_row);
+	store_int_bind_int(st, 3,
+	                   limit > INT64_MAX ? INT64_MAX : (int64_t)limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct outbox_update_todo t = {
+		    .customer_row = sqlite3_column_int64(st, 0),
+		    .customer_id = (const char *)sqlite3_column_text(st, 1),
+		    .last_version = (uint32_t)sqlite3_column_int64(st, 2),
+		    .sent_us = sqlite3_column_int64(st, 3),
+		    .message_id = (const char *)sqlite3_column_text(st, 4),
+		};
+
+		count++;
+		if (fn != NULL && fn(&t, arg) != 0) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_int_fail(s, "list customers to update", err);
+	return count;
+}
+
+int64_t outbox_never_sent(struct store *s, const char *id, size_t limit,
+                          outbox_never_sent_fn fn, void *arg,
+                          struct bw_error *err)
+{
+	sqlite3_stmt *st = stmt(s, O_NEVER_SENT, err);
+	int64_t count = 0;
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	store_int_bind_text(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *cust = (const char *)sqlite3_column_text(st, 0);
+		int64_t latest = sqlite3_column_int64(st, 1);
+		struct store_notification n;
+		sqlite3_stmt *r;
+		int found = 0;
+
+		if ((uint64_t)count++ >= limit || fn == NULL)
+			continue; /* counted only */
+		memset(&n, 0, sizeof(n));
+		if (latest > 0) {
+			r = stmt(s, O_ROW, err);
+			if (r == NULL)
+				goto fail;
+			store_int_bind_int(r, 1, latest);
+			rc = sqlite3_step(r);
+			if (rc == SQLITE_ROW) {
+				store_int_read_notification(r, &n);
+				found = 1;
+				rc = sqlite3_step(r);
+			}
+			sqlite3_reset(r);
+			if (rc != SQLITE_DONE) {
+				store_notification_clear(&n);
+				store_int_fail(s, "read a notification", err);
+				goto fail;
+			}
+		}
+		rc = fn(cust, found ? &n : NULL, arg);
+		store_notification_clear(&n);
+		if (rc != 0)
+			limit = 0; /* the rest counted only */
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_int_fail(s, "list customers never told", err);
+	return count;
+fail:
+	sqlite3_reset(st);
+	return -1;
 }

@@ -121,16 +121,57 @@ int outbox_mark_told(struct store *s, const int64_t *rowids,
                      const char *actor, int64_t now_us,
                      struct bw_error *err) BW_WUR;
 
-/* An operator approves incident id's customer notices: an approvals row
- * (operator, reason, how many it released) and every notice held for
- * approval becomes pending, in one transaction. *released is how many.
- * Notices held because of credentials stay held. Returns -1 with err for
- * an unknown incident. */
+/* The operators' decisions about an incident's customer notices (table
+ * approvals). */
+enum outbox_decision {
+	OUTBOX_APPROVE = 1, /* the notices held for approval may go */
+	OUTBOX_NOTIFY,      /* the customers are to be told although the
+	                       rule did not ask for it; counts as approve */
+	OUTBOX_UPDATE, /* every customer sent a notice gets a new version */
+};
+
+/* "approve", "notify", "update"; NULL when out of range. */
+const char *outbox_decision_name(enum outbox_decision d);
+
+/* A decision to record. Strings are borrowed. */
+struct outbox_decision_req {
+	enum outbox_decision decision;
+	const char *operator_name; /* from the kernel, never the request */
+	const char *reason;        /* required but for approve */
+	uint64_t customers; /* notify: customers named now; update: customers
+	                       it is for (store_approval.customers) */
+};
+
+/* What recording a decision did. */
+struct outbox_decided {
+	int64_t rowid;     /* the approvals row */
+	uint64_t released; /* approve, notify: held notices now pending */
+	int64_t upto_row;  /* update: the last notifications row before it */
+};
+
+/* Record operator's decision d about incident id at now_us, in one
+ * transaction, audited: an approvals row; for approve and notify every
+ * notice held for approval becomes pending (notices held because of
+ * credentials stay held); for update, the last notifications row is kept
+ * with it (upto_row: the customers sent a notice up to it are the ones it
+ * is for, outbox_update_todo). The n messages m (team messages about the
+ * decision, audited with actor; n may be 0) are added in the same
+ * transaction. Returns -1 with err and nothing written for an unknown
+ * incident, a missing reason, a bad string or a bad message. */
+int outbox_decide(struct store *s, const char *id,
+                  const struct outbox_decision_req *d,
+                  const struct outbox_msg *m, size_t n, const char *actor,
+                  int64_t now_us, struct outbox_decided *out,
+                  struct bw_error *err) BW_WUR;
+
+/* outbox_decide() of an approve by operator_name (reason may be NULL);
+ * *released is how many held notices it released. */
 int outbox_approve(struct store *s, const char *id, const char *operator_name,
                    const char *reason, int64_t now_us, uint64_t *released,
                    struct bw_error *err) BW_WUR;
 
-/* Whether incident id has been approved: 1 yes, 0 no, -1 with err. */
+/* Whether incident id's notices have been approved, by an approve or a
+ * notify decision: 1 yes, 0 no, -1 with err. */
 int outbox_approved(struct store *s, const char *id,
                     struct bw_error *err) BW_WUR;
 
@@ -191,7 +232,7 @@ int64_t outbox_customers_todo(struct store *s, const char *id, size_t limit,
 /* The incidents detected at or after since_us that may need the
  * notifier: no team alert yet, or customers without a notice (when the
  * rule says to notify them and the incident is not closed), or notices
- * held for approval. */
+ * held for approval, or an operator's notify or update decision. */
 typedef int (*outbox_incident_fn)(const char *id, void *arg);
 int64_t outbox_incidents_open(struct store *s, int64_t since_us,
                               outbox_incident_fn fn, void *arg,
@@ -201,6 +242,47 @@ int64_t outbox_incidents_open(struct store *s, int64_t since_us,
  * before it were never meant to be notified by it. */
 int outbox_since(struct store *s, int64_t *since_us,
                  struct bw_error *err) BW_WUR;
+
+/* The latest update decision about incident id: 1 with *out, 0 when
+ * there is none, -1 with err. */
+struct outbox_update {
+	int64_t rowid; /* the approvals row */
+	int64_t at_us;
+	int64_t upto_row;
+	char operator_name[STORE_MAX_NAME + 1];
+};
+int outbox_last_update(struct store *s, const char *id,
+                       struct outbox_update *out, struct bw_error *err) BW_WUR;
+
+/* One customer an update is for (borrowed for the call). */
+struct outbox_update_todo {
+	int64_t customer_row;
+	const char *customer_id;
+	uint32_t last_version;  /* the highest version of their notices */
+	int64_t sent_us;        /* when their latest notice sent was */
+	const char *message_id; /* its Message-ID */
+};
+typedef int (*outbox_update_fn)(const struct outbox_update_todo *t, void *arg);
+
+/* The customers of incident id an update (upto_row: outbox_update) is for
+ * that have no notice of it yet: those with a notice up to upto_row that
+ * the relay accepted (sent), and no notice made after upto_row. By
+ * customer row; at most limit; fn may be NULL (counting). INT64_MAX as
+ * upto_row: the customers an update asked for now would be for. */
+int64_t outbox_update_todo(struct store *s, const char *id, int64_t upto_row,
+                           size_t limit, outbox_update_fn fn, void *arg,
+                           struct bw_error *err) BW_WUR;
+
+/* The customers of incident id none of whose notices was sent (never
+ * told, or not for sure): each with its latest notice (NULL when none was
+ * made), in the order they were named; fn gets the first limit of them
+ * (fn may be NULL). Returns how many there are in all. */
+typedef int (*outbox_never_sent_fn)(const char *customer_id,
+                                    const struct store_notification *latest,
+                                    void *arg);
+int64_t outbox_never_sent(struct store *s, const char *id, size_t limit,
+                          outbox_never_sent_fn fn, void *arg,
+                          struct bw_error *err) BW_WUR;
 
 /* The whole message of a row: 1 with *out (caller frees), 0 when the row
  * has none (unresolved) or does not exist, -1 with err. */

@@ -303,6 +303,41 @@ static const char MIGRATION_3[] =
     "CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals"
     " BEGIN SELECT RAISE(ABORT, 'the breach record keeps everything'); END;";
 
+/* The operators' decisions about customer notices: besides approve (the
+ * notices held by policy approve may go), notify (the customers are to be
+ * told although the rule did not ask for it) and update (every customer
+ * sent a notice gets a new version of it). The CHECK of a column cannot be
+ * altered in SQLite: the table is made again with the same rows (same
+ * rowids and values, the new columns NULL), so the digests the audit
+ * chain holds for them stay true. The two new columns: upto_row, for an
+ * update, the last notifications row when it was asked for (the customers
+ * sent a notice up to it are the ones it is for); customers, how many
+ * customers the decision was about. */
+static const char MIGRATION_4[] =
+    "CREATE TABLE approvals_v4 ("
+    " id INTEGER PRIMARY KEY,"
+    " incident_id TEXT NOT NULL REFERENCES incidents(incident_id),"
+    " at_us INTEGER NOT NULL,"
+    " operator TEXT NOT NULL,"
+    " decision TEXT NOT NULL CHECK (decision = 'approve'"
+    "  OR decision = 'notify' OR decision = 'update'),"
+    " reason TEXT,"
+    " released INTEGER NOT NULL,"
+    " upto_row INTEGER,"
+    " customers INTEGER,"
+    " CHECK (decision = 'approve' OR reason IS NOT NULL),"
+    " CHECK ((decision = 'update') = (upto_row IS NOT NULL)));"
+    "INSERT INTO approvals_v4 (id, incident_id, at_us, operator, decision,"
+    " reason, released) SELECT id, incident_id, at_us, operator, decision,"
+    " reason, released FROM approvals ORDER BY id;"
+    "DROP TABLE approvals;"
+    "ALTER TABLE approvals_v4 RENAME TO approvals;"
+    "CREATE INDEX approvals_incident ON approvals(incident_id, decision);"
+    "CREATE TRIGGER approvals_no_update BEFORE UPDATE ON approvals"
+    " BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;"
+    "CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals"
+    " BEGIN SELECT RAISE(ABORT, 'the breach record keeps everything'); END;";
+
 struct migration {
 	int version;
 	const char *name;
@@ -313,6 +348,7 @@ static const struct migration migrations[] = {
     {1, "the breach record", MIGRATION_1},
     {2, "awareness set by an operator; listing indexes", MIGRATION_2},
     {3, "the outbox of notifications; approvals", MIGRATION_3},
+    {4, "operators' decisions: notify and update", MIGRATION_4},
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -349,7 +385,10 @@ static const struct {
 	" (SELECT COUNT(*) FROM customers c"                                  \
 	"  WHERE c.incident_id = incidents.incident_id),"                     \
 	" (SELECT COUNT(*) FROM revisions r"                                  \
-	"  WHERE r.incident_id = incidents.incident_id)"
+	"  WHERE r.incident_id = incidents.incident_id),"                     \
+	" EXISTS (SELECT 1 FROM approvals a"                                  \
+	"  WHERE a.incident_id = incidents.incident_id"                       \
+	"  AND a.decision = 'notify')"
 
 enum stmt {
 	S_BEGIN,
@@ -528,7 +567,8 @@ static const char *const stmt_sql[N_STMTS] = {
 		     " ORDER BY at_us, id",
     [S_GET_NOTIFS] = "SELECT " STORE_NOTIF_COLS " FROM notifications"
 		     " WHERE incident_id = ?1 ORDER BY id",
-    [S_GET_APPROVALS] = "SELECT at_us, operator, reason, released"
+    [S_GET_APPROVALS] = "SELECT at_us, operator, reason, released,"
+			" decision, customers, id"
 			" FROM approvals WHERE incident_id = ?1 ORDER BY id",
 };
 
@@ -2080,6 +2120,7 @@ static void read_incident(sqlite3_stmt *st, struct store_incident *r)
 	r->resolution = col_dup(st, 25);
 	r->n_customers = (size_t)col_int(st, 26);
 	r->n_revisions = (uint32_t)col_int(st, 27);
+	r->notify_decided = col_int(st, 28) != 0;
 }
 
 static void free_incident(struct store_incident *r)
@@ -2312,6 +2353,9 @@ static void fill_approval(sqlite3_stmt *st, struct store_record *r)
 	a->operator_name = col_dup(st, 1);
 	a->reason = col_dup(st, 2);
 	a->released = (uint64_t)col_int(st, 3);
+	a->decision = col_dup(st, 4);
+	a->customers = (uint64_t)col_int(st, 5);
+	a->rowid = col_int(st, 6);
 }
 
 /* The parts of a record, each read by one statement bound to the id. */
@@ -2470,10 +2514,19 @@ void store_record_destroy(struct store_record **rp)
 	for (i = 0; i < r->n_approvals; i++) {
 		free(r->approvals[i].operator_name);
 		free(r->approvals[i].reason);
+		free(r->approvals[i].decision);
 	}
 	free(r->approvals);
 	free(r);
 	*rp = NULL;
+}
+
+int64_t store_record_received(const struct store_record *r, uint32_t rev)
+{
+	for (size_t i = 0; i < r->n_revisions; i++)
+		if (r->revisions[i].revision == rev)
+			return r->revisions[i].received_us;
+	return r->inc.detected_us;
 }
 
 char *store_revision_json(struct store *s, const char *id, uint32_t revision,

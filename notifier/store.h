@@ -18,8 +18,9 @@
  * at a time.
  *
  * The notifications (the outbox: every message rendered and stored before
- * it is sent) and the operators' approvals are tables of the same record,
- * written through outbox.h and read back here with the incident.
+ * it is sent) and the operators' decisions about them (approvals) are
+ * tables of the same record, written through outbox.h and read back here
+ * with the incident.
  */
 #ifndef BW_STORE_H
 #define BW_STORE_H
@@ -33,7 +34,7 @@
 
 /* The schema version this code writes (PRAGMA user_version). A store at a
  * lower version is migrated step by step on open; a higher one is refused. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* GDPR Art. 33(1): notify the supervisory authority within 72 hours of
  * becoming aware. */
@@ -145,7 +146,9 @@ struct store_incident {
 	uint64_t evidence_omitted;
 	size_t n_customers; /* distinct, over all revisions */
 	bool affected_unknown;
-	bool notify_customers;
+	bool notify_customers; /* the rule asks for customer notices */
+	bool notify_decided;   /* an operator decided they are to be told
+	                          (breachwatch notify), whatever the rule */
 	bool credentials;
 	bool quiet; /* the agent closed it: no activity for its quiet period */
 	enum store_state state;
@@ -248,12 +251,20 @@ struct store_notification {
 	char *incident_id;
 };
 
-/* An operator's approval of an incident's customer notices. */
+/* An operator's decision about an incident's customer notices (table
+ * approvals): "approve" (the notices held by policy approve may go),
+ * "notify" (the customers are to be told although the rule did not ask
+ * for it; counts as an approval too) or "update" (every customer sent a
+ * notice gets a new version of it). */
 struct store_approval {
+	int64_t rowid;
 	int64_t at_us;
 	char *operator_name;
-	char *reason; /* may be NULL */
-	uint64_t released; /* notices it released */
+	char *decision;
+	char *reason; /* may be NULL for approve */
+	uint64_t released; /* notices held for approval it released */
+	uint64_t customers; /* notify: customers named then; update: customers
+	                       it is for; 0 for approve */
 };
 
 /* One incident with its timeline. Arrays are in time order (revisions by
@@ -325,6 +336,10 @@ struct store_record *store_get_facts(struct store *s, const char *id,
 
 /* Accepts NULL; nulls the caller's pointer. */
 void store_record_destroy(struct store_record **r);
+
+/* When revision rev of r arrived (its received_us), or the incident's
+ * detection when r does not hold that revision. */
+int64_t store_record_received(const struct store_record *r, uint32_t rev);
 
 /* The JSON of one stored revision, as stored. Caller frees. NULL with err
  * when there is no such revision. */

@@ -2,9 +2,10 @@
  * test_outbox.c - the outbox of the breach record (notifier/outbox.c):
  * messages added and read back with the incident, one notice per customer
  * and version as a constraint, the message kept as rendered, due order,
- * delivery results, approvals, a restart's reset of messages being sent,
- * the customers and incidents still to do, problems told to the team, and
- * the audit chain over all of it (tampering found).
+ * delivery results, approvals, the operators' notify and update decisions
+ * (who an update is for, who never heard), a restart's reset of messages
+ * being sent, the customers and incidents still to do, problems told to
+ * the team, and the audit chain over all of it (tampering found).
  */
 #include <check.h>
 #include <inttypes.h>
@@ -433,6 +434,237 @@ START_TEST(test_approve_todo_untold)
 }
 END_TEST
 
+static int collect_update(const struct outbox_update_todo *t, void *arg)
+{
+	char **list = arg;
+	char *prev = *list;
+
+	*list =
+	    xasprintf("%s%s%s v%" PRIu32 " %s", prev != NULL ? prev : "",
+	              prev != NULL ? "," : "", t->customer_id, t->last_version,
+	              t->message_id != NULL ? t->message_id : "-");
+	free(prev);
+	return 0;
+}
+
+static int collect_never(const char *cust,
+                         const struct store_notification *latest, void *arg)
+{
+	char **list = arg;
+	char *prev = *list;
+
+	*list = xasprintf("%s%s%s:%s", prev != NULL ? prev : "",
+	                  prev != NULL ? "," : "", cust,
+	                  latest != NULL ? latest->state : "none");
+	free(prev);
+	return 0;
+}
+
+/* *list is want; freed and NULL after. */
+static void list_is(char **list, const char *want)
+{
+	ck_assert_ptr_nonnull(*list);
+	ck_assert_str_eq(*list, want);
+	free(*list);
+	*list = NULL;
+}
+
+/* Record the delivery of row as state at at_us. */
+static void deliver(struct store *s, int64_t row, enum outbox_state st,
+                    int64_t at_us)
+{
+	struct outbox_result res = {.rowid = row,
+	                            .incident_id = "bw-1",
+	                            .state = st,
+	                            .attempts = 1,
+	                            .smtp_code = st == OUTBOX_SENT ? 250 : 550};
+	struct bw_error err;
+
+	ck_assert_msg(outbox_record(s, &res, 1, ACTOR, at_us, &err) == 0, "%s",
+	              err.msg);
+}
+
+START_TEST(test_decisions)
+{
+	struct bw_incident *inc, *other = make("bw-2", 1);
+	struct store *s = setup(&inc);
+	struct bw_error err;
+	struct outbox_msg m[3];
+	char b[3][64], *list = NULL;
+	int64_t rows[3];
+	struct outbox_decided done;
+	struct outbox_update u;
+	struct outbox_decision_req d = {
+	    .decision = OUTBOX_UPDATE,
+	    .operator_name = "erin",
+	    .customers = 1,
+	};
+	struct store_record *r;
+
+	/* c1 told, c2 refused by the relay, c3 not in the directory */
+	m[0] =
+	    notice(customer_row("bw-1", "c1"), "c1", OUTBOX_PENDING, b[0], 64);
+	m[1] =
+	    notice(customer_row("bw-1", "c2"), "c2", OUTBOX_PENDING, b[1], 64);
+	m[2] = notice(customer_row("bw-1", "c3"), "c3", OUTBOX_UNRESOLVED, b[2],
+	              64);
+	ck_assert_int_eq(
+	    outbox_add(s, "bw-1", m, 3, ACTOR, T0 + SEC, rows, &err), 0);
+	deliver(s, rows[0], OUTBOX_SENT, T0 + 2 * SEC);
+	deliver(s, rows[1], OUTBOX_FAILED, T0 + 2 * SEC);
+
+	/* who an update would be for, and who never heard */
+	ck_assert_int_eq(outbox_update_todo(s, "bw-1", INT64_MAX, 10,
+	                                    collect_update, &list, &err),
+	                 1);
+	list_is(&list, "c1 v1 <c1.1@example.com>");
+	ck_assert_int_eq(
+	    outbox_never_sent(s, "bw-1", 10, collect_never, &list, &err), 2);
+	list_is(&list, "c2:failed,c3:unresolved");
+	/* counted in all, handed over up to the limit */
+	ck_assert_int_eq(
+	    outbox_never_sent(s, "bw-1", 1, collect_never, &list, &err), 2);
+	list_is(&list, "c2:failed");
+
+	/* a reason is required for an update */
+	ck_assert_int_lt(
+	    outbox_decide(s, "bw-1", &d, NULL, 0, ACTOR, T0, &done, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "reason"));
+	d.reason = "containment finished";
+	ck_assert_int_eq(outbox_last_update(s, "bw-1", &u, &err), 0);
+	ck_assert_msg(outbox_decide(s, "bw-1", &d, NULL, 0, ACTOR, T0 + HOUR,
+	                            &done, &err) == 0,
+	              "%s", err.msg);
+	ck_assert_int_eq(done.upto_row, rows[2]);
+	ck_assert_uint_eq(done.released, 0);
+	ck_assert_int_eq(outbox_last_update(s, "bw-1", &u, &err), 1);
+	ck_assert_int_eq(u.rowid, done.rowid);
+	ck_assert_int_eq(u.upto_row, rows[2]);
+	ck_assert_int_eq(u.at_us, T0 + HOUR);
+	ck_assert_str_eq(u.operator_name, "erin");
+	/* an update is not an approval */
+	ck_assert_int_eq(outbox_approved(s, "bw-1", &err), 0);
+
+	/* c1 is owed version 2 until it is made */
+	ck_assert_int_eq(outbox_update_todo(s, "bw-1", u.upto_row, 10,
+	                                    collect_update, &list, &err),
+	                 1);
+	list_is(&list, "c1 v1 <c1.1@example.com>");
+	m[0] =
+	    notice(customer_row("bw-1", "c1"), "c1", OUTBOX_PENDING, b[0], 64);
+	m[0].version = 2;
+	snprintf(b[0], 64, "<c1.2@example.com>");
+	ck_assert_int_eq(
+	    outbox_add(s, "bw-1", m, 1, ACTOR, T0 + HOUR, rows, &err), 0);
+	ck_assert_int_eq(outbox_update_todo(s, "bw-1", u.upto_row, 10,
+	                                    collect_update, &list, &err),
+	                 0);
+	/* once: version 2 of c1 again is refused by the index */
+	snprintf(b[0], 64, "<c1.2b@example.com>");
+	ck_assert_int_lt(
+	    outbox_add(s, "bw-1", m, 1, ACTOR, T0 + HOUR, NULL, &err), 0);
+	/* a customer named later and told after the update is not part of
+	 * it; an update asked for now would be for both, c1's next being
+	 * version 3 */
+	bw_incident_add_customer(inc, "c4");
+	inc->revision = 2;
+	put(s, inc, T0 + 2 * HOUR, true);
+	m[1] =
+	    notice(customer_row("bw-1", "c4"), "c4", OUTBOX_PENDING, b[1], 64);
+	ck_assert_int_eq(outbox_add(s, "bw-1", &m[1], 1, ACTOR, T0 + 2 * HOUR,
+	                            &rows[1], &err),
+	                 0);
+	deliver(s, rows[1], OUTBOX_SENT, T0 + 2 * HOUR);
+	deliver(s, rows[0], OUTBOX_SENT, T0 + 2 * HOUR);
+	ck_assert_int_eq(outbox_update_todo(s, "bw-1", u.upto_row, 10,
+	                                    collect_update, &list, &err),
+	                 0);
+	ck_assert_int_eq(outbox_update_todo(s, "bw-1", INT64_MAX, 10,
+	                                    collect_update, &list, &err),
+	                 2);
+	list_is(&list, "c1 v2 <c1.2@example.com>,c4 v1 "
+	               "<c4.1@example.com>");
+
+	/* notify: counts as the approval, releases what was held */
+	bw_incident_add_customer(other, "d1");
+	put(s, other, T0 + SEC, true);
+	m[2] = notice(customer_row("bw-2", "d1"), "d1", OUTBOX_HELD, b[2], 64);
+	ck_assert_int_eq(
+	    outbox_add(s, "bw-2", &m[2], 1, ACTOR, T0 + 2 * SEC, NULL, &err),
+	    0);
+	d = (struct outbox_decision_req){.decision = OUTBOX_NOTIFY,
+	                                 .operator_name = "frank",
+	                                 .reason = "ticket 4711",
+	                                 .customers = 1};
+	ck_assert_int_eq(outbox_approved(s, "bw-2", &err), 0);
+	ck_assert_int_eq(outbox_decide(s, "bw-2", &d, NULL, 0, ACTOR, T0 + HOUR,
+	                               &done, &err),
+	                 0);
+	ck_assert_uint_eq(done.released, 1);
+	ck_assert_int_eq(outbox_approved(s, "bw-2", &err), 1);
+	ck_assert_int_eq(raw_int("SELECT COUNT(*) FROM notifications WHERE"
+	                         " customer_id = 'd1' AND state = 'pending'"),
+	                 1);
+	ck_assert_int_lt(
+	    outbox_decide(s, "bw-404", &d, NULL, 0, ACTOR, T0, &done, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "no incident"));
+
+	/* read back with the incident */
+	r = get(s, "bw-2");
+	ck_assert(r->inc.notify_decided);
+	ck_assert_uint_eq(r->n_approvals, 1);
+	ck_assert_str_eq(r->approvals[0].decision, "notify");
+	ck_assert_str_eq(r->approvals[0].operator_name, "frank");
+	ck_assert_str_eq(r->approvals[0].reason, "ticket 4711");
+	ck_assert_uint_eq(r->approvals[0].released, 1);
+	ck_assert_uint_eq(r->approvals[0].customers, 1);
+	store_record_destroy(&r);
+	r = get(s, "bw-1");
+	ck_assert(!r->inc.notify_decided);
+	ck_assert_uint_eq(r->n_approvals, 1);
+	ck_assert_str_eq(r->approvals[0].decision, "update");
+	ck_assert_str_eq(r->approvals[0].reason, "containment finished");
+	ck_assert_uint_eq(r->approvals[0].customers, 1);
+	store_record_destroy(&r);
+	/* both are looked at again after a restart */
+	ck_assert_int_eq(outbox_incidents_open(s, 0, collect_inc, &list, &err),
+	                 2);
+	list_is(&list, "bw-1,bw-2");
+	/* the table keeps what it is told: no other decisions, no edits */
+	{
+		sqlite3 *db;
+
+		ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+		ck_assert_int_ne(
+		    sqlite3_exec(db,
+		                 "INSERT INTO approvals (incident_id,"
+		                 " at_us, operator, decision, reason,"
+		                 " released) VALUES ('bw-1', 1, 'x',"
+		                 " 'forget', 'r', 0)",
+		                 NULL, NULL, NULL),
+		    SQLITE_OK);
+		ck_assert_int_ne(
+		    sqlite3_exec(db,
+		                 "INSERT INTO approvals (incident_id,"
+		                 " at_us, operator, decision,"
+		                 " released) VALUES ('bw-1', 1, 'x',"
+		                 " 'notify', 0)",
+		                 NULL, NULL, NULL),
+		    SQLITE_OK);
+		ck_assert_int_ne(
+		    sqlite3_exec(db, "UPDATE approvals SET reason = 'x'", NULL,
+		                 NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+	}
+	verify_ok(s, NULL);
+	store_close(&s);
+	bw_incident_destroy(&inc);
+	bw_incident_destroy(&other);
+	remove_dir();
+}
+END_TEST
+
 START_TEST(test_bulk)
 {
 	struct bw_incident *inc = make("bw-big", 1);
@@ -501,6 +733,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, test_add_read_verify);
 	tcase_add_test(tc, test_due_and_results);
 	tcase_add_test(tc, test_approve_todo_untold);
+	tcase_add_test(tc, test_decisions);
 	tcase_add_test(tc, test_bulk);
 	suite_add_tcase(s, tc);
 	return s;

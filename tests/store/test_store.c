@@ -1,8 +1,9 @@
 /*
  * test_store.c - the breach record (notifier/store.c) on real SQLite files:
- * create, migrate and refuse; revisions read back field by field;
- * idempotency and out-of-order arrival; customers, steps, state changes,
- * clocks; the audit chain and tampering made directly with SQL.
+ * create, migrate (from version 1, and from 3 with an approval kept
+ * through the rebuild of its table) and refuse; revisions read back field
+ * by field; idempotency and out-of-order arrival; customers, steps, state
+ * changes, clocks; the audit chain and tampering made directly with SQL.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -16,6 +17,7 @@
 
 #include "bwtime.h"
 #include "incident.h"
+#include "outbox.h"
 #include "store.h"
 #include "xmalloc.h"
 #include "check_main.h"
@@ -293,20 +295,16 @@ static void doc_audit(sqlite3 *db, int64_t seq, const char *action,
 	memcpy(prev, hash, 32);
 }
 
-START_TEST(test_migrate_from_v1)
+/* A store at version 1 in a fresh directory, on db: the migration, the
+ * incident bw-old and its customer c9, audit entries 1-3. */
+static void build_v1(sqlite3 **db, unsigned char prev[32])
 {
-	struct bw_error err = {0};
-	unsigned char prev[32] = {0};
-	struct store_record *r;
-	struct store *s;
-	sqlite3 *db = NULL;
-	int64_t entries;
 	char sql[1024];
 
 	ck_assert_int_ge(sodium_init(), 0);
 	fresh_dir();
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, SCHEMA_V1, NULL, NULL, NULL),
+	ck_assert_int_eq(sqlite3_open(path, db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(*db, SCHEMA_V1, NULL, NULL, NULL),
 			 SQLITE_OK);
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO schema_migrations VALUES (1, 'the breach "
@@ -321,13 +319,25 @@ START_TEST(test_migrate_from_v1)
 		 ", 40, 0, 1, 0, 1, 0, 'detected', %" PRId64 ", %" PRId64 ");"
 		 "INSERT INTO customers VALUES (1, 'bw-old', 'c9', 1);",
 		 T0, T0 - HOUR, T0 - 1, T0, T0);
-	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	doc_audit(db, 1, "migrate", NULL, "schema_migrations", 1, prev);
-	doc_audit(db, 2, "create", "bw-old", "incidents", 1, prev);
-	doc_audit(db, 3, "add", "bw-old", "customers", 1, prev);
+	ck_assert_int_eq(sqlite3_exec(*db, sql, NULL, NULL, NULL), SQLITE_OK);
+	doc_audit(*db, 1, "migrate", NULL, "schema_migrations", 1, prev);
+	doc_audit(*db, 2, "create", "bw-old", "incidents", 1, prev);
+	doc_audit(*db, 3, "add", "bw-old", "customers", 1, prev);
 	ck_assert_int_eq(
-	    sqlite3_exec(db, "PRAGMA user_version = 1", NULL, NULL, NULL),
+	    sqlite3_exec(*db, "PRAGMA user_version = 1", NULL, NULL, NULL),
 	    SQLITE_OK);
+}
+
+START_TEST(test_migrate_from_v1)
+{
+	struct bw_error err = {0};
+	unsigned char prev[32] = {0};
+	struct store_record *r;
+	struct store *s;
+	sqlite3 *db = NULL;
+	int64_t entries;
+
+	build_v1(&db, prev);
 	sqlite3_close(db);
 
 	s = open_ok();
@@ -358,6 +368,132 @@ START_TEST(test_migrate_from_v1)
 		    "'schema_migrations' AND object_id = 2 AND seq = 4"),
 	    1);
 	ck_assert_int_eq(raw_int("SELECT COUNT(*) FROM clock_changes"), 1);
+	remove_dir();
+}
+END_TEST
+
+/*
+ * A store at version 3, as release 3 left it (the tables migrations 2 and
+ * 3 added, as far as this test needs them: approvals as it was, with its
+ * CHECK allowing 'approve' only), with an approval recorded and audited:
+ * migration 4 must keep the row, and its digest, while it makes the table
+ * again.
+ */
+static const char SCHEMA_V2_V3[] =
+    "ALTER TABLE incidents ADD COLUMN aware_reason TEXT;"
+    "CREATE TABLE clock_changes (id INTEGER PRIMARY KEY,"
+    " incident_id TEXT NOT NULL REFERENCES incidents(incident_id),"
+    " at_us INTEGER NOT NULL, clock TEXT NOT NULL CHECK (clock IN"
+    " ('aware')), old_us INTEGER NOT NULL, new_us INTEGER NOT NULL,"
+    " actor TEXT NOT NULL, reason TEXT NOT NULL);"
+    "CREATE TABLE notifications (id INTEGER PRIMARY KEY,"
+    " incident_id TEXT NOT NULL REFERENCES incidents(incident_id),"
+    " kind TEXT NOT NULL, customer_row INTEGER REFERENCES customers(id),"
+    " customer_id TEXT, version INTEGER NOT NULL, reason TEXT NOT NULL,"
+    " recipient TEXT, recipient_kind TEXT, state TEXT NOT NULL, hold TEXT,"
+    " detail TEXT, severity INTEGER NOT NULL, customers INTEGER NOT NULL,"
+    " attempts INTEGER NOT NULL, next_attempt_us INTEGER,"
+    " smtp_code INTEGER, smtp_text TEXT, message_id TEXT UNIQUE,"
+    " subject TEXT, created_us INTEGER NOT NULL,"
+    " updated_us INTEGER NOT NULL, sent_us INTEGER, team_told_us INTEGER,"
+    " message TEXT);"
+    "CREATE UNIQUE INDEX notifications_customer"
+    " ON notifications(customer_row, version)"
+    " WHERE kind = 'customer_notice';"
+    "CREATE TABLE approvals (id INTEGER PRIMARY KEY,"
+    " incident_id TEXT NOT NULL REFERENCES incidents(incident_id),"
+    " at_us INTEGER NOT NULL, operator TEXT NOT NULL,"
+    " decision TEXT NOT NULL CHECK (decision IN ('approve')),"
+    " reason TEXT, released INTEGER NOT NULL);"
+    "CREATE INDEX approvals_incident ON approvals(incident_id);"
+    "CREATE TRIGGER approvals_no_update BEFORE UPDATE ON approvals"
+    " BEGIN SELECT RAISE(ABORT, 'approvals are append-only'); END;"
+    "CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals"
+    " BEGIN SELECT RAISE(ABORT, 'the breach record keeps everything'); END;"
+    "INSERT INTO schema_migrations VALUES (2, 'awareness', 1);"
+    "INSERT INTO schema_migrations VALUES (3, 'the outbox', 1);"
+    "INSERT INTO notifications (id, incident_id, kind, customer_row,"
+    " customer_id, version, reason, recipient, recipient_kind, state,"
+    " severity, customers, attempts, smtp_code, smtp_text, message_id,"
+    " subject, created_us, updated_us, sent_us, message) VALUES (1,"
+    " 'bw-old', 'customer_notice', 1, 'c9', 1, 'affected by the incident',"
+    " 'c9@example.org', 'primary', 'sent', 3, 1, 1, 250, '250 ok',"
+    " '<c9.1@example.com>', 'Notice of Data Breach', 5, 6, 6, 'To: x');"
+    "INSERT INTO approvals VALUES (1, 'bw-old', 4, 'erin', 'approve',"
+    " 'checked with legal', 1);"
+    "PRAGMA user_version = 3;";
+
+START_TEST(test_migrate_from_v3)
+{
+	struct bw_error err = {0};
+	unsigned char prev[32] = {0};
+	struct outbox_decision_req d = {
+	    .decision = OUTBOX_NOTIFY,
+	    .operator_name = "frank",
+	    .reason = "the customers must know",
+	};
+	struct outbox_decided done;
+	struct store_record *r;
+	struct store *s;
+	sqlite3 *db = NULL;
+	int64_t entries;
+
+	build_v1(&db, prev);
+	ck_assert_int_eq(sqlite3_exec(db, SCHEMA_V2_V3, NULL, NULL, NULL),
+			 SQLITE_OK);
+	doc_audit(db, 4, "migrate", NULL, "schema_migrations", 2, prev);
+	doc_audit(db, 5, "migrate", NULL, "schema_migrations", 3, prev);
+	doc_audit(db, 6, "add", "bw-old", "notifications", 1, prev);
+	doc_audit(db, 7, "add", "bw-old", "approvals", 1, prev);
+	sqlite3_close(db);
+
+	s = open_ok();
+	ck_assert_int_eq(store_version(s), STORE_SCHEMA_VERSION);
+	/* the approval made again in the new table, its digest unchanged:
+	 * the old chain verifies, migration 4 is entry 8 */
+	verify_ok(s, &entries);
+	ck_assert_int_eq(entries, 7 + STORE_SCHEMA_VERSION - 3);
+	r = get(s, "bw-old");
+	ck_assert_uint_eq(r->n_approvals, 1);
+	ck_assert_str_eq(r->approvals[0].decision, "approve");
+	ck_assert_str_eq(r->approvals[0].operator_name, "erin");
+	ck_assert_str_eq(r->approvals[0].reason, "checked with legal");
+	ck_assert_uint_eq(r->approvals[0].released, 1);
+	ck_assert_int_eq(r->approvals[0].at_us, 4);
+	ck_assert(!r->inc.notify_decided);
+	ck_assert_uint_eq(r->n_notifications, 1);
+	store_record_destroy(&r);
+	/* what version 4 allows: the decisions notify and update */
+	ck_assert_msg(outbox_decide(s, "bw-old", &d, NULL, 0, "x", T0 + SEC,
+				    &done, &err) == 0,
+		      "%s", err.msg);
+	d.decision = OUTBOX_UPDATE;
+	d.reason = "more is known";
+	ck_assert_msg(outbox_decide(s, "bw-old", &d, NULL, 0, "x",
+				    T0 + 2 * SEC, &done, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_int_eq(done.upto_row, 1);
+	r = get(s, "bw-old");
+	ck_assert(r->inc.notify_decided);
+	ck_assert_uint_eq(r->n_approvals, 3);
+	ck_assert_str_eq(r->approvals[1].decision, "notify");
+	ck_assert_str_eq(r->approvals[2].decision, "update");
+	store_record_destroy(&r);
+	verify_ok(s, NULL);
+	store_close(&s);
+	/* still append-only, and named as before */
+	ck_assert_int_eq(raw_int("SELECT COUNT(*) FROM sqlite_schema WHERE"
+				 " name IN ('approvals_no_update',"
+				 " 'approvals_no_delete', 'approvals_incident',"
+				 " 'approvals')"),
+			 4);
+	ck_assert_int_eq(raw_int("SELECT COUNT(*) FROM sqlite_schema WHERE"
+				 " name = 'approvals_v4'"),
+			 0);
+	ck_assert_int_eq(raw_int("SELECT COUNT(*) FROM audit WHERE object = "
+				 "'schema_migrations' AND object_id = 4 AND "
+				 "seq = 8"),
+			 1);
 	remove_dir();
 }
 END_TEST
@@ -1182,6 +1318,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, test_future_version_refused);
 	tcase_add_test(tc, test_foreign_database_refused);
 	tcase_add_test(tc, test_migrate_from_v1);
+	tcase_add_test(tc, test_migrate_from_v3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("record");
