@@ -39,6 +39,7 @@ int cmd_report(struct cli *c, int argc, char **argv);
 int cmd_verify(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_approve(struct cli *c, int argc, char **argv);
+int cmd_notify(struct cli *c, int argc, char **argv);
 int cmd_notify_status(struct cli *c, int argc, char **argv);
 int cmd_keygen(struct cli *c, int argc, char **argv);
 int cmd_check_config(struct cli *c, int argc, char **argv);
@@ -47,5 +48,10 @@ int cmd_check_config(struct cli *c, int argc, char **argv);
  * record's JSON): their counts by kind and state, then a table of all, or
  * of the first 50. */
 void cmd_notify_table(const json_t *notif, bool all);
+
+/* The operators' decisions about the notices (the "approvals" member of
+ * "notifications"), one line each: approved, customers to be told,
+ * update asked for, with who, when and why. */
+void cmd_notify_decisions(const json_t *notif);
 
 #endif

@@ -4,7 +4,8 @@
  * The notifier answers with the incident's breach record (the members of
  * the report's JSON, docs/breach-record.md) without the chain check; this
  * prints it in sections: the incident, its clocks and deadline, the
- * customers, data and evidence, containment, notes, and the timeline.
+ * customers, data and evidence, containment, the notifications (and the
+ * operators' decisions about them), notes, and the timeline.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,6 +190,7 @@ static void indented(const char *text, const char *indent)
 static void notifications(const json_t *rec)
 {
 	printf("\nNotifications\n");
+	cmd_notify_decisions(json_object_get(rec, "notifications"));
 	cmd_notify_table(json_object_get(rec, "notifications"), false);
 }
 

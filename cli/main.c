@@ -33,6 +33,7 @@ static const struct {
 	{ "verify", cmd_verify },
 	{ "status", cmd_status },
 	{ "approve", cmd_approve },
+	{ "notify", cmd_notify },
 	{ "notify-status", cmd_notify_status },
 	{ "keygen", cmd_keygen },
 	{ "check-config", cmd_check_config },
@@ -64,6 +65,17 @@ static void usage(FILE *f)
 		"  approve ID [--reason TEXT]\n"
 		"                         send the customer notices held for your\n"
 		"                         approval (policy approve)\n"
+		"  notify ID --reason TEXT\n"
+		"                         the customers are to be told although the\n"
+		"                         rule did not ask for it (after you looked\n"
+		"                         into it): each affected customer, and each\n"
+		"                         one named later, is sent a notice; counts as\n"
+		"                         the approval; allowed on a closed incident\n"
+		"  notify ID --update --reason TEXT\n"
+		"                         send every customer already sent a notice the\n"
+		"                         next version of it (\"Update to our Notice of\n"
+		"                         Data Breach\") with the facts as they are now;\n"
+		"                         refused while notices are still waiting\n"
 		"  notify-status ID [--all]\n"
 		"                         the incident's e-mails: the team's, each\n"
 		"                         customer's notice, state, attempts, replies\n"
@@ -92,8 +104,9 @@ static void usage(FILE *f)
 		"unless --json. Changes are recorded with your user name.\n"
 		"\n"
 		"Exit status: 0 ok; 1 runtime error (the notifier unreachable, it\n"
-		"refused or failed); 2 bad usage, bad request or bad configuration;\n"
-		"3 no such incident. See docs/cli.md.\n",
+		"refused, e.g. notify with customer notices turned off, or failed);\n"
+		"2 bad usage, bad request or bad configuration; 3 no such incident.\n"
+		"See docs/cli.md.\n",
 		CLI_DEFAULT_TIMEOUT_S);
 }
 

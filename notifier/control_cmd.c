@@ -483,6 +483,84 @@ static json_t *cmd_approve(struct control_cmd_ctx *ctx, const json_t *req,
 	return resp;
 }
 
+/* A notice's row as the answer lists it (a customer left out of an
+ * update). */
+static json_t *left_json(const struct store_notification *p)
+{
+	json_t *o = jb_new(json_object());
+
+	jb_set(o, "customer", jstr(p->customer_id));
+	jb_set(o, "state", jstr(p->state));
+	jb_set(o, "hold", jstr(p->hold));
+	jb_set(o, "detail", jstr(p->detail));
+	jb_set(o, "smtp_text", jstr(p->smtp_text));
+	return o;
+}
+
+/* notify ID --reason TEXT [--update]: the operator's decision that the
+ * customers are to be told, or an update of the notices sent. */
+static json_t *cmd_notify(struct control_cmd_ctx *ctx, const json_t *req,
+			  const struct control_peer *peer)
+{
+	const json_t *upd = json_object_get(req, "update");
+	const char *id, *reason;
+	struct notify_answer a;
+	json_t *resp = NULL, *list;
+	struct bw_error e;
+	int64_t now = bw_now_us();
+	bool update;
+	int rc;
+
+	if (get_id(req, &id, &resp) < 0 ||
+	    get_str(req, "reason", true, &reason, &resp) < 0)
+		return resp;
+	if (upd != NULL && !json_is_boolean(upd))
+		return error_response("bad_request",
+				      "\"update\" must be true or false");
+	if (reason[0] == '\0')
+		return error_response("bad_request",
+				      "\"reason\" may not be empty");
+	update = json_is_true(upd);
+	if (ctx->notify == NULL)
+		return error_response("failed",
+				      "this notifier sends no e-mail");
+	if (update)
+		rc = notify_update(ctx->notify, id, peer->user, reason, now, &a,
+				   &e);
+	else
+		rc = notify_decide(ctx->notify, id, peer->user, reason, now, &a,
+				   &e);
+	if (rc < 0 && a.refused) {
+		resp = error_response("refused", "%s", e.msg);
+		tell(ctx, peer, "notify", id, resp);
+		notify_answer_clear(&a);
+		return resp;
+	}
+	resp = write_done(ctx, peer, "notify", id, rc, &e);
+	if (rc < 0) {
+		notify_answer_clear(&a);
+		return resp;
+	}
+	jb_set(resp, "decision", json_string(update ? "update" : "notify"));
+	jb_set(resp, "customers", juint(a.customers));
+	if (update) {
+		jb_set(resp, "left_out", juint(a.left_out));
+		list = jb_new(json_array());
+		for (size_t i = 0; i < a.n_left; i++)
+			if (json_array_append_new(list, left_json(&a.left[i])) !=
+			    0)
+				abort();
+		jb_set(resp, "not_included", list);
+	} else {
+		jb_set(resp, "released", juint(a.released));
+		jb_set(resp, "rule_asks", json_boolean(a.rule_asks));
+	}
+	notify_answer_clear(&a);
+	if (ctx->mailer != NULL)
+		mailer_kick(ctx->mailer);
+	return resp;
+}
+
 static json_t *cmd_notify_status(struct control_cmd_ctx *ctx,
 				 const json_t *req,
 				 const struct control_peer *peer)
@@ -510,6 +588,9 @@ static json_t *cmd_notify_status(struct control_cmd_ctx *ctx,
 	jb_set(o, "state", jstr(store_state_name(r->inc.state)));
 	jb_set(o, "customers", juint(r->n_customers));
 	jb_set(o, "notify_customers", json_boolean(r->inc.notify_customers));
+	jb_set(o, "notify_decided", json_boolean(r->inc.notify_decided));
+	jb_set(o, "customers_off", json_boolean(ctx->conf != NULL &&
+						!ctx->conf->notify_customers));
 	jb_set(o, "credentials", json_boolean(r->inc.credentials));
 	jb_set(o, "policy", jstr(notifconf_policy_name(pol)));
 	jb_set(o, "deadline", jtime(r->inc.deadline_us));
@@ -756,6 +837,7 @@ static const char *const m_note[] = { "id", "text", NULL };
 static const char *const m_aware[] = { "id", "time", "reason", NULL };
 static const char *const m_report[] = { "id", "format", NULL };
 static const char *const m_approve[] = { "id", "reason", NULL };
+static const char *const m_notify[] = { "id", "reason", "update", NULL };
 
 static const struct cmd cmds[] = {
 	{ .name = "incidents", .members = m_incidents, .run = cmd_incidents },
@@ -771,6 +853,7 @@ static const struct cmd cmds[] = {
 	{ .name = "verify", .members = m_none, .run = cmd_verify },
 	{ .name = "status", .members = m_none, .run = cmd_status },
 	{ .name = "approve", .members = m_approve, .run = cmd_approve },
+	{ .name = "notify", .members = m_notify, .run = cmd_notify },
 	{ .name = "notify_status", .members = m_id,
 	  .run = cmd_notify_status },
 };

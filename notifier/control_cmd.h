@@ -9,12 +9,13 @@
  *
  *   bad_request  the request is wrong (the CLI exits 2)
  *   not_found    no such incident (exit 3)
- *   refused      the store would not do it (e.g. already closed; exit 1)
+ *   refused      the notifier would not do it (e.g. already closed, a
+ *                notify with customer notices turned off; exit 1)
  *   failed       the store failed (exit 1)
  *
- * Writes (contain, close, note, aware, approve) are recorded with the
- * operator the kernel named for the connection (struct control_peer),
- * never a name from the request.
+ * Writes (contain, close, note, aware, approve, notify) are recorded with
+ * the operator the kernel named for the connection (struct
+ * control_peer), never a name from the request.
  */
 #ifndef BW_CONTROL_CMD_H
 #define BW_CONTROL_CMD_H
@@ -44,7 +45,8 @@ struct control_cmd_ctx {
 	struct zap *zap;         /* borrowed; may be NULL */
 	struct control *control; /* borrowed; may be NULL (stats) */
 	struct mailer *mailer;   /* borrowed; may be NULL (status) */
-	struct notify *notify;   /* borrowed; may be NULL (approve, status) */
+	struct notify *notify;   /* borrowed; may be NULL (approve, status;
+				    notify is then refused) */
 	struct directory *dir;   /* borrowed; may be NULL (status) */
 	const struct notifconf *conf; /* borrowed; may be NULL (policies) */
 	const char *store_path;

@@ -295,11 +295,12 @@ static void on_notify_event(const struct notify_event *ev, void *arg)
 			 ev->text);
 		break;
 	case NOTIFY_EV_NOTICES:
-		log_info("incident %s: customer notices rendered: %" PRIu64
+		log_info("incident %s: customer notices%s rendered: %" PRIu64
 			 " to send, %" PRIu64 " held, %" PRIu64
 			 " unresolved (%" PRIu64 " to the alternate contact)",
-			 ev->incident_id, ev->pending, ev->held, ev->unresolved,
-			 ev->alternate);
+			 ev->incident_id,
+			 strcmp(ev->text, "update") == 0 ? " (update)" : "",
+			 ev->pending, ev->held, ev->unresolved, ev->alternate);
 		break;
 	case NOTIFY_EV_NOTIFIED:
 		log_info("incident %s: notified: %s", ev->incident_id,

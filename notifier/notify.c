@@ -12,6 +12,7 @@
 #include "notify.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,16 @@ static int64_t earlier(int64_t a, int64_t b)
 	if (b < 0)
 		return a;
 	return a < b ? a : b;
+}
+
+/* Room for item n of an array of *cap items of size each: 64 at first,
+ * doubling. Returns the (maybe moved) array. */
+static void *grow(void *arr, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return arr;
+	*cap = *cap ? 2 * *cap : 64;
+	return xreallocarray(arr, *cap, size);
 }
 
 static void emit(struct notify *n, enum notify_event_kind kind, const char *id,
@@ -146,11 +157,54 @@ static enum notifconf_policy policy(const struct notify *n,
 	                            rec->inc.category);
 }
 
+/* Whether the incident's customers are to be told: customer notices are
+ * on, and the rule asks for them while the incident is open, or an
+ * operator decided so (breachwatch notify; a decision holds whatever the
+ * state). */
 static bool customers_wanted(const struct notify *n,
                              const struct store_record *rec)
 {
-	return n->conf->notify_customers && rec->inc.notify_customers &&
-	       rec->inc.state != STORE_CLOSED;
+	return n->conf->notify_customers &&
+	       (rec->inc.notify_decided ||
+	        (rec->inc.notify_customers && rec->inc.state != STORE_CLOSED));
+}
+
+/* An operator's notify would change that: notices are on, not wanted
+ * yet, and the incident names customers or does not know its scope. */
+static bool notify_possible(const struct notify *n,
+                            const struct store_record *rec)
+{
+	return n->conf->notify_customers && !customers_wanted(n, rec) &&
+	       (rec->inc.n_customers > 0 || rec->inc.affected_unknown);
+}
+
+/* Render one message of kind t about rec to each of the n_team
+ * addresses: m[i] points into r[i] (the caller clears each r[i]). */
+static int team_render(struct notify *n, const struct store_record *rec,
+                       struct render_team *t, int64_t now_us,
+                       struct outbox_msg *m, struct render_msg *r,
+                       struct bw_error *err)
+{
+	for (size_t i = 0; i < n->conf->n_team; i++) {
+		t->to = n->conf->team[i];
+		if (render_team_message(n->render, rec, t, now_us, &r[i], err) <
+		    0)
+			return -1;
+		m[i] = (struct outbox_msg){
+		    .kind = t->kind,
+		    .version = t->number,
+		    .reason = t->reason,
+		    .recipient = t->to,
+		    .recipient_kind = "team",
+		    .state = OUTBOX_PENDING,
+		    .severity = rec->inc.severity,
+		    .customers = rec->inc.n_customers,
+		    .message_id = r[i].message_id,
+		    .subject = r[i].subject,
+		    .message = r[i].message,
+		};
+	}
+	return 0;
 }
 
 /* One message of kind about incident id (its whole record read) to every
@@ -169,26 +223,8 @@ static int team_messages(struct notify *n, const char *id,
 		return -1;
 	m = xcalloc(k, sizeof(*m));
 	r = xcalloc(k, sizeof(*r));
-	for (size_t i = 0; i < k; i++) {
-		t->to = n->conf->team[i];
-		if (render_team_message(n->render, rec, t, now_us, &r[i], err) <
-		    0)
-			goto out;
-		m[i] = (struct outbox_msg){
-		    .kind = t->kind,
-		    .version = t->number,
-		    .reason = t->reason,
-		    .recipient = t->to,
-		    .recipient_kind = "team",
-		    .state = OUTBOX_PENDING,
-		    .severity = rec->inc.severity,
-		    .customers = rec->inc.n_customers,
-		    .message_id = r[i].message_id,
-		    .subject = r[i].subject,
-		    .message = r[i].message,
-		};
-	}
-	if (outbox_add(n->store, rec->inc.id, m, k, NOTIFY_ACTOR, now_us, NULL,
+	if (team_render(n, rec, t, now_us, m, r, err) < 0 ||
+	    outbox_add(n->store, rec->inc.id, m, k, NOTIFY_ACTOR, now_us, NULL,
 	               err) < 0)
 		goto out;
 	n->st.team_messages += k;
@@ -215,14 +251,6 @@ static int64_t last_revision_us(const struct store_record *rec)
 	return t;
 }
 
-static int64_t revision_received(const struct store_record *rec, uint32_t rev)
-{
-	for (size_t i = 0; i < rec->n_revisions; i++)
-		if (rec->revisions[i].revision == rev)
-			return rec->revisions[i].received_us;
-	return rec->inc.detected_us;
-}
-
 /* The alert: at once for a new incident; again when the severity went up,
  * or the customers grew and the last alert is escalation_interval old.
  * Lowers *wake to when a growth may be told. */
@@ -236,6 +264,9 @@ static int alert(struct notify *n, const struct store_record *rec,
 	    .number = 1,
 	    .policy = notifconf_policy_name(policy(n, rec)),
 	    .notify_customers = customers_wanted(n, rec),
+	    .customers_off = !n->conf->notify_customers,
+	    .notify_hint = notify_possible(n, rec),
+	    .notify_decided = rec->inc.notify_decided,
 	    .customers_at_us = customers_at_us,
 	};
 	char reason[300];
@@ -296,9 +327,10 @@ static int add_todo(int64_t row, const char *id, uint32_t first, void *arg)
 	struct todo *t = arg;
 
 	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 64;
-		t->rows = xreallocarray(t->rows, t->cap, sizeof(*t->rows));
-		t->ids = xreallocarray(t->ids, t->cap, sizeof(*t->ids));
+		size_t cap = t->cap;
+
+		t->rows = grow(t->rows, t->n, &cap, sizeof(*t->rows));
+		t->ids = grow(t->ids, t->n, &t->cap, sizeof(*t->ids));
 	}
 	if (t->n == 0)
 		t->first = first;
@@ -337,12 +369,20 @@ static void batch_free(struct batch *b)
 	free(b->details);
 }
 
+/* What kind of notice one_notice() makes. */
+struct notice_spec {
+	uint32_t version;
+	const char *reason;              /* notifications.reason */
+	const struct render_update *upd; /* NULL: the first notice */
+	bool hold_approval;              /* held until an operator approves */
+};
+
 /* One customer into the batch: found, unresolved, or (returns 1) not
  * answered yet by the directory. */
 static int one_notice(struct notify *n, struct track *tr,
                       const struct store_record *rec, int64_t row,
-                      const char *cid, bool hold_approval, int64_t now_us,
-                      struct batch *b)
+                      const char *cid, const struct notice_spec *sp,
+                      int64_t now_us, struct batch *b)
 {
 	struct outbox_msg *m = &b->m[b->n];
 	struct directory_entry who;
@@ -370,8 +410,8 @@ static int one_notice(struct notify *n, struct track *tr,
 	    .kind = OUTBOX_CUSTOMER,
 	    .customer_row = row,
 	    .customer_id = cid,
-	    .version = 1,
-	    .reason = "affected by the incident",
+	    .version = sp->version,
+	    .reason = sp->reason,
 	    .recipient_kind = "primary",
 	    .severity = rec->inc.severity,
 	    .customers = rec->inc.n_customers,
@@ -396,7 +436,8 @@ static int one_notice(struct notify *n, struct track *tr,
 		}
 	}
 	if (render_customer(n->render, rec, &who, to != NULL ? to : who.email,
-	                    alternate, 1, now_us, &b->r[b->n], &err) < 0) {
+	                    alternate, sp->version, sp->upd, now_us,
+	                    &b->r[b->n], &err) < 0) {
 		/* e.g. a name a header would refuse: told, never dropped */
 		m->state = OUTBOX_UNRESOLVED;
 		b->details[b->n] =
@@ -420,7 +461,7 @@ static int one_notice(struct notify *n, struct track *tr,
 		            "credentials and there is no alternate contact: "
 		            "reach them another way";
 		b->held++;
-	} else if (hold_approval) {
+	} else if (sp->hold_approval) {
 		m->state = OUTBOX_HELD;
 		m->hold = OUTBOX_HOLD_APPROVAL;
 		m->detail = "held until an operator approves (policy approve)";
@@ -436,6 +477,47 @@ static int one_notice(struct notify *n, struct track *tr,
 	return 0;
 }
 
+/* Add the notices of batch b (one transaction), count them and say so
+ * (what: "held for approval", "update" or ""). A directory that failed
+ * for some lowers *wake to its retry. */
+static int batch_add(struct notify *n, struct track *tr,
+                     const struct store_record *rec, struct batch *b,
+                     const char *what, int64_t now_us, int64_t *wake,
+                     struct bw_error *err)
+{
+	struct notify_event ev = {
+	    .kind = NOTIFY_EV_NOTICES,
+	    .incident_id = rec->inc.id,
+	    .msg_kind = OUTBOX_CUSTOMER,
+	    .text = what,
+	    .pending = b->pending,
+	    .held = b->held,
+	    .unresolved = b->unresolved,
+	    .alternate = b->alternate,
+	};
+
+	if (b->failed > 0)
+		*wake = earlier(*wake, now_us + n->conf->dir_retry_us);
+	else
+		tr->dir_failing_us = 0;
+	if (b->n == 0)
+		return 0;
+	if (outbox_add(n->store, rec->inc.id, b->m, b->n, NOTIFY_ACTOR, now_us,
+	               NULL, err) < 0)
+		return -1;
+	n->st.notices += b->n - b->unresolved;
+	n->st.held += b->held;
+	n->st.unresolved += b->unresolved;
+	n->st.alternate += b->alternate;
+	if (b->pending > 0)
+		mailer_kick(n->mailer);
+	if (b->unresolved > 0 || b->held > 0)
+		n->problems_due = true;
+	if (n->on_event != NULL)
+		n->on_event(&ev, n->arg);
+	return 0;
+}
+
 /* Render and add the next batch of notices when the grouping wait is over.
  * *more: a full batch was made. Lowers *wake. */
 static int notices(struct notify *n, struct track *tr,
@@ -444,8 +526,11 @@ static int notices(struct notify *n, struct track *tr,
 {
 	struct todo todo = {0};
 	struct batch b = {0};
+	struct notice_spec sp = {
+	    .version = 1,
+	    .reason = "affected by the incident",
+	};
 	int64_t due, got;
-	bool hold_approval = false;
 	int rc = -1, approved;
 
 	*more = false;
@@ -460,7 +545,7 @@ static int notices(struct notify *n, struct track *tr,
 	/* the grouping wait: the incident settles */
 	due = last_revision_us(rec) + n->conf->grouping_wait_us;
 	{
-		int64_t cap = revision_received(rec, todo.first) +
+		int64_t cap = store_record_received(rec, todo.first) +
 		              n->conf->grouping_max_us;
 
 		if (cap < due)
@@ -475,52 +560,109 @@ static int notices(struct notify *n, struct track *tr,
 		approved = outbox_approved(n->store, rec->inc.id, err);
 		if (approved < 0)
 			goto out;
-		hold_approval = approved == 0;
+		sp.hold_approval = approved == 0;
 	}
 	b.m = xcalloc(todo.n, sizeof(*b.m));
 	b.r = xcalloc(todo.n, sizeof(*b.r));
 	b.details = xcalloc(todo.n, sizeof(*b.details));
-	tr->dir_pending = false;
 	for (size_t i = 0; i < todo.n; i++)
-		(void)one_notice(n, tr, rec, todo.rows[i], todo.ids[i],
-		                 hold_approval, now_us, &b);
-	if (b.failed > 0)
-		*wake = earlier(*wake, now_us + n->conf->dir_retry_us);
-	else
-		tr->dir_failing_us = 0;
-	if (b.n > 0) {
-		if (outbox_add(n->store, rec->inc.id, b.m, b.n, NOTIFY_ACTOR,
-		               now_us, NULL, err) < 0)
-			goto out;
-		n->st.notices += b.n - b.unresolved;
-		n->st.held += b.held;
-		n->st.unresolved += b.unresolved;
-		n->st.alternate += b.alternate;
-		if (b.pending > 0)
-			mailer_kick(n->mailer);
-		if (b.unresolved > 0 || b.held > 0)
-			n->problems_due = true;
-		{
-			struct notify_event ev = {
-			    .kind = NOTIFY_EV_NOTICES,
-			    .incident_id = rec->inc.id,
-			    .msg_kind = OUTBOX_CUSTOMER,
-			    .text = hold_approval ? "held for approval" : "",
-			    .pending = b.pending,
-			    .held = b.held,
-			    .unresolved = b.unresolved,
-			    .alternate = b.alternate,
-			};
-
-			if (n->on_event != NULL)
-				n->on_event(&ev, n->arg);
-		}
-	}
+		(void)one_notice(n, tr, rec, todo.rows[i], todo.ids[i], &sp,
+		                 now_us, &b);
+	if (batch_add(n, tr, rec, &b,
+	              sp.hold_approval ? "held for approval" : "", now_us, wake,
+	              err) < 0)
+		goto out;
 	*more = (size_t)got == NOTIFY_BATCH && b.n > 0;
 	rc = 0;
 out:
 	batch_free(&b);
 	todo_free(&todo);
+	return rc;
+}
+
+/*
+ * Updates an operator asked for (notify_update): each customer sent a
+ * notice gets the next version, made in batches like the first notices,
+ * without a grouping wait and without being held for approval (the
+ * operator asked for it).
+ */
+
+struct utodo {
+	struct outbox_update_todo *t; /* strings owned */
+	size_t n, cap;
+};
+
+static int add_utodo(const struct outbox_update_todo *t, void *arg)
+{
+	struct utodo *u = arg;
+	struct outbox_update_todo *c;
+
+	u->t = grow(u->t, u->n, &u->cap, sizeof(*u->t));
+	c = &u->t[u->n++];
+	*c = *t;
+	c->customer_id = xstrdup(t->customer_id);
+	c->message_id = t->message_id != NULL ? xstrdup(t->message_id) : NULL;
+	return 0;
+}
+
+static void utodo_free(struct utodo *u)
+{
+	for (size_t i = 0; i < u->n; i++) {
+		free((char *)u->t[i].customer_id);
+		free((char *)u->t[i].message_id);
+	}
+	free(u->t);
+}
+
+/* The next batch of the latest update's notices. *more: a full batch was
+ * made. Lowers *wake. */
+static int updates(struct notify *n, struct track *tr,
+                   const struct store_record *rec, int64_t now_us,
+                   int64_t *wake, bool *more, struct bw_error *err)
+{
+	struct outbox_update u;
+	struct utodo todo = {0};
+	struct batch b = {0};
+	char *reason = NULL;
+	int64_t got;
+	int rc = outbox_last_update(n->store, rec->inc.id, &u, err);
+
+	*more = false;
+	if (rc <= 0)
+		return rc;
+	got = outbox_update_todo(n->store, rec->inc.id, u.upto_row,
+	                         NOTIFY_BATCH, add_utodo, &todo, err);
+	if (got <= 0) {
+		utodo_free(&todo);
+		return got < 0 ? -1 : 0;
+	}
+	rc = -1;
+	reason = xasprintf("update asked for by %s", u.operator_name);
+	b.m = xcalloc(todo.n, sizeof(*b.m));
+	b.r = xcalloc(todo.n, sizeof(*b.r));
+	b.details = xcalloc(todo.n, sizeof(*b.details));
+	for (size_t i = 0; i < todo.n; i++) {
+		const struct render_update upd = {
+		    .previous_us = todo.t[i].sent_us,
+		    .previous_message_id = todo.t[i].message_id,
+		};
+		const struct notice_spec sp = {
+		    .version = todo.t[i].last_version + 1,
+		    .reason = reason,
+		    .upd = &upd,
+		};
+
+		(void)one_notice(n, tr, rec, todo.t[i].customer_row,
+		                 todo.t[i].customer_id, &sp, now_us, &b);
+	}
+	if (batch_add(n, tr, rec, &b, "update", now_us, wake, err) < 0)
+		goto out;
+	*more = (size_t)got == NOTIFY_BATCH && b.n > 0;
+	rc = 0;
+out:
+	free(reason);
+	batch_free(&b);
+	utodo_free(&todo);
 	return rc;
 }
 
@@ -622,6 +764,7 @@ static int64_t work(struct notify *n, struct track *tr, int64_t now_us,
 	bool todo_left = false;
 
 	*more = false;
+	tr->dir_pending = false; /* one_notice() says again */
 	if (rec == NULL) {
 		if (store_has_incident(n->store, tr->id, err) == 0)
 			return -2; /* gone: forget it */
@@ -637,6 +780,12 @@ static int64_t work(struct notify *n, struct track *tr, int64_t now_us,
 			wake = now_us;
 		if (tr->dir_pending)
 			todo_left = true;
+	}
+	if (!*more && n->conf->notify_customers) {
+		if (updates(n, tr, rec, now_us, &wake, more, err) < 0)
+			goto fail;
+		if (*more)
+			wake = now_us;
 	}
 	/* counted after: what was just made counts */
 	if (outbox_count(n->store, tr->id, &counts, err) < 0)
@@ -674,6 +823,7 @@ fail:
 struct problems {
 	struct store_notification *rows;
 	size_t n, cap;
+	char *incident_id; /* add_left_out(): the rows' incident, borrowed */
 };
 
 static int add_problem(const struct store_notification *p, void *arg)
@@ -681,10 +831,7 @@ static int add_problem(const struct store_notification *p, void *arg)
 	struct problems *ps = arg;
 	struct store_notification *c;
 
-	if (ps->n == ps->cap) {
-		ps->cap = ps->cap ? 2 * ps->cap : 64;
-		ps->rows = xreallocarray(ps->rows, ps->cap, sizeof(*ps->rows));
-	}
+	ps->rows = grow(ps->rows, ps->n, &ps->cap, sizeof(*ps->rows));
 	c = &ps->rows[ps->n++];
 	memset(c, 0, sizeof(*c));
 	c->rowid = p->rowid;
@@ -821,6 +968,291 @@ int notify_process(struct notify *n, int64_t now_us, struct bw_error *err)
 			track_drop(n, t);
 	}
 	return more_now ? 1 : 0;
+}
+
+/*
+ * Operators' decisions: notify (tell the customers) and update (a new
+ * version of the notice to every customer sent one).
+ */
+
+/* Refuse: err says why, nothing was written. Returns -1. */
+static int refuse(struct notify_answer *a, struct bw_error *err,
+                  const char *fmt, ...) BW_PRINTF(3, 4);
+
+static int refuse(struct notify_answer *a, struct bw_error *err,
+                  const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	err->file[0] = '\0';
+	err->line = 0;
+	a->refused = true;
+	return -1;
+}
+
+/* The facts of incident id for an operator's decision, or NULL with err:
+ * the store failed (an unknown incident among it), or refused when
+ * customer notices are turned off. */
+static struct store_record *decision_facts(struct notify *n, const char *id,
+                                           struct notify_answer *a,
+                                           struct bw_error *err)
+{
+	struct store_record *rec;
+
+	memset(a, 0, sizeof(*a));
+	rec = store_get_facts(n->store, id, err);
+	if (rec != NULL && !n->conf->notify_customers) {
+		refuse(a, err,
+		       "customer notices are turned off in the notifier's "
+		       "configuration (notify.customers = false): nobody "
+		       "would be told");
+		store_record_destroy(&rec);
+	}
+	return rec;
+}
+
+void notify_answer_clear(struct notify_answer *a)
+{
+	for (size_t i = 0; i < a->n_left; i++)
+		store_notification_clear(&a->left[i]);
+	free(a->left);
+	memset(a, 0, sizeof(*a));
+}
+
+int notify_decide(struct notify *n, const char *id, const char *operator_name,
+                  const char *reason, int64_t now_us, struct notify_answer *a,
+                  struct bw_error *err)
+{
+	struct store_record *rec;
+	struct outbox_decision_req d = {
+	    .decision = OUTBOX_NOTIFY,
+	    .operator_name = operator_name,
+	    .reason = reason,
+	};
+	struct outbox_decided done;
+	int rc = -1;
+
+	rec = decision_facts(n, id, a, err);
+	if (rec == NULL)
+		return -1;
+	if (rec->inc.notify_decided) {
+		refuse(a, err,
+		       "an operator has decided already that the customers of "
+		       "%s are to be told (breachwatch notify-status %s); to "
+		       "send those told a new notice: breachwatch notify %s "
+		       "--update --reason ...",
+		       id, id, id);
+		goto out;
+	}
+	if (rec->inc.n_customers == 0 && !rec->inc.affected_unknown) {
+		refuse(a, err,
+		       "%s names no affected customer and its scope is known: "
+		       "there is nobody to tell",
+		       id);
+		goto out;
+	}
+	a->rule_asks =
+	    rec->inc.notify_customers && rec->inc.state != STORE_CLOSED;
+	d.customers = rec->inc.n_customers;
+	if (outbox_decide(n->store, id, &d, NULL, 0, NOTIFY_ACTOR, now_us,
+	                  &done, err) < 0)
+		goto out;
+	a->released = done.released;
+	a->customers = rec->inc.n_customers;
+	if (done.released > 0)
+		mailer_kick(n->mailer);
+	notify_revision(n, id, now_us); /* looked at in this turn */
+	rc = 0;
+out:
+	store_record_destroy(&rec);
+	return rc;
+}
+
+/* The customers an update leaves out, for the answer and the team. */
+static int add_left_out(const char *customer_id,
+                        const struct store_notification *latest, void *arg)
+{
+	struct store_notification none = {
+	    .customer_id = (char *)customer_id,
+	    .state = "none",
+	    .detail = "no notice was made for this customer (the rule did not "
+	              "ask for one, or the incident was closed first)",
+	};
+	struct problems *ps = arg;
+
+	none.incident_id = ps->incident_id;
+	return add_problem(latest != NULL ? latest : &none, arg);
+}
+
+/* Why an update cannot be asked for now (0 when it can), in err. */
+static int update_blocked(struct notify *n, const struct store_record *rec,
+                          struct notify_answer *a, struct bw_error *err)
+{
+	const char *id = rec->inc.id;
+	struct outbox_counts c;
+	struct outbox_update last;
+	const uint64_t *cust;
+	int64_t left;
+	int rc;
+
+	if (outbox_count(n->store, id, &c, err) < 0)
+		return -1;
+	cust = c.n[OUTBOX_CUSTOMER];
+	if (cust[OUTBOX_PENDING] + cust[OUTBOX_SENDING] + c.held_approval > 0)
+		return refuse(
+		    a, err,
+		    "%" PRIu64
+		    " customer notices of %s are still waiting to be "
+		    "sent (%" PRIu64 " pending or being sent, %" PRIu64
+		    " held for approval%s): ask for an update once they are "
+		    "out",
+		    cust[OUTBOX_PENDING] + cust[OUTBOX_SENDING] +
+		        c.held_approval,
+		    id, cust[OUTBOX_PENDING] + cust[OUTBOX_SENDING],
+		    c.held_approval,
+		    c.held_approval > 0 ? ": breachwatch approve releases them"
+		                        : "");
+	if (customers_wanted(n, rec)) {
+		struct todo t = {0};
+
+		left =
+		    outbox_customers_todo(n->store, id, 1, add_todo, &t, err);
+		todo_free(&t);
+		if (left < 0)
+			return -1;
+		if (left > 0)
+			return refuse(
+			    a, err,
+			    "customers of %s have not been sent their "
+			    "first notice yet (the grouping wait is not "
+			    "over, or the directory has not answered): "
+			    "ask for an update once they have",
+			    id);
+	}
+	rc = outbox_last_update(n->store, id, &last, err);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		left = outbox_update_todo(n->store, id, last.upto_row, 1, NULL,
+		                          NULL, err);
+		if (left < 0)
+			return -1;
+		if (left > 0) {
+			char when[40];
+
+			return refuse(
+			    a, err,
+			    "the update %s asked for at %s is still "
+			    "being made",
+			    last.operator_name,
+			    bw_time_format(last.at_us, when, sizeof(when)));
+		}
+	}
+	return 0;
+}
+
+int notify_update(struct notify *n, const char *id, const char *operator_name,
+                  const char *reason, int64_t now_us, struct notify_answer *a,
+                  struct bw_error *err)
+{
+	struct store_record *rec;
+	struct problems ps = {0};
+	struct outbox_decision_req d = {
+	    .decision = OUTBOX_UPDATE,
+	    .operator_name = operator_name,
+	    .reason = reason,
+	};
+	struct outbox_decided done;
+	struct outbox_msg *m = NULL;
+	struct render_msg *r = NULL;
+	size_t k = 0;
+	int64_t count, left;
+	char *why = NULL;
+	int rc = -1;
+
+	rec = decision_facts(n, id, a, err);
+	if (rec == NULL)
+		return -1;
+	if (update_blocked(n, rec, a, err) < 0)
+		goto out;
+	count = outbox_update_todo(n->store, id, INT64_MAX, SIZE_MAX, NULL,
+	                           NULL, err);
+	if (count < 0)
+		goto out;
+	if (count == 0) {
+		refuse(a, err,
+		       "no customer of %s has been sent a notice: there is "
+		       "nothing to update (to tell them: breachwatch notify %s "
+		       "--reason ...)",
+		       id, id);
+		goto out;
+	}
+	ps.incident_id = rec->inc.id;
+	left = outbox_never_sent(n->store, id, NOTIFY_ANSWER_MAX, add_left_out,
+	                         &ps, err);
+	if (left < 0)
+		goto out;
+	if (left > 0) {
+		/* not left out silently: the team is told, with the decision */
+		struct store_notification last;
+		struct render_team t = {
+		    .kind = OUTBOX_TEAM_PROBLEM,
+		    .policy = notifconf_policy_name(policy(n, rec)),
+		    .problems = ps.rows,
+		    .n_problems = ps.n,
+		    .problems_total = (uint64_t)left,
+		};
+		int got =
+		    outbox_last(n->store, id, OUTBOX_TEAM_PROBLEM, &last, err);
+
+		if (got < 0)
+			goto out;
+		t.number = got == 1 ? last.version + 1 : 1;
+		store_notification_clear(&last);
+		why = xasprintf(
+		    "%s asked for an update of the customer "
+		    "notices: %" PRId64 " customer%s sent it; these "
+		    "%" PRId64 " were never sent a notice and get "
+		    "none.",
+		    operator_name, count, count == 1 ? " is" : "s are", left);
+		t.reason = why;
+		k = n->conf->n_team;
+		m = xcalloc(k, sizeof(*m));
+		r = xcalloc(k, sizeof(*r));
+		if (team_render(n, rec, &t, now_us, m, r, err) < 0)
+			goto out;
+	}
+	d.customers = (uint64_t)count;
+	if (outbox_decide(n->store, id, &d, m, k, NOTIFY_ACTOR, now_us, &done,
+	                  err) < 0)
+		goto out;
+	n->st.team_messages += k;
+	if (k > 0) {
+		mailer_kick(n->mailer);
+		emit(n, NOTIFY_EV_TEAM, id, OUTBOX_TEAM_PROBLEM, why);
+	}
+	a->customers = (uint64_t)count;
+	a->left_out = (uint64_t)left;
+	a->left = ps.rows;
+	a->n_left = ps.n;
+	ps.rows = NULL;
+	ps.n = 0;
+	notify_revision(n, id, now_us); /* made in this turn */
+	rc = 0;
+out:
+	for (size_t i = 0; i < k; i++)
+		render_msg_clear(&r[i]);
+	free(r);
+	free(m);
+	free(why);
+	for (size_t i = 0; i < ps.n; i++)
+		store_notification_clear(&ps.rows[i]);
+	free(ps.rows);
+	store_record_destroy(&rec);
+	return rc;
 }
 
 /*

@@ -15,11 +15,17 @@
  *    customer still waiting, so a growing incident settles into one notice
  *    per customer; a revision that adds customers leads to notices for the
  *    new ones only (the outbox has a unique notice per customer and
- *    version). Only when the rule says customers are to be told
- *    (notify_customers) and the incident is not closed;
+ *    version). Only when customer notices are on and the rule says
+ *    customers are to be told (notify_customers) and the incident is not
+ *    closed, or an operator decided they are to be told (notify_decide(),
+ *    whatever the state); the team's alert of an incident whose rule does
+ *    not ask says how to decide so;
  *  - by policy (per category, else per severity, else the default) the
- *    notices are sent (auto) or held until an operator approves (approve),
- *    with a reminder to the team every reminder_interval while any is held;
+ *    notices are sent (auto) or held until an operator approves (approve;
+ *    an operator's notify decision is an approval too), with a reminder
+ *    to the team every reminder_interval while any is held;
+ *  - when an operator asks for an update (notify_update()), each customer
+ *    sent a notice gets its next version, with what changed since;
  *  - when the breach is of the customers' own credentials, a notice goes to
  *    the alternate contact, or is held and the team told to reach the
  *    customer another way;
@@ -56,7 +62,9 @@
 
 enum notify_event_kind {
 	NOTIFY_EV_TEAM,     /* team messages made (msg_kind, text: why) */
-	NOTIFY_EV_NOTICES,  /* customer notices made (the counts) */
+	NOTIFY_EV_NOTICES,  /* customer notices made (the counts; text:
+	                       "update" for an update's, "held for
+	                       approval", or "") */
 	NOTIFY_EV_NOTIFIED, /* the incident's notified milestone (text) */
 	NOTIFY_EV_ERROR,    /* the store, the directory or a template failed */
 };
@@ -117,5 +125,58 @@ int notify_process(struct notify *n, int64_t now_us,
 int64_t notify_next_us(const struct notify *n);
 
 void notify_get_stats(const struct notify *n, struct notify_stats *out);
+
+/*
+ * Operators' decisions (the control socket's notify request). Both are
+ * recorded with the operator (from the kernel, not the request) and the
+ * reason, audited, in the store's approvals table.
+ */
+
+#define NOTIFY_ANSWER_MAX 50 /* customers left out listed in an answer */
+
+/* What a decision did, for the operator's answer. Owned:
+ * notify_answer_clear(). */
+struct notify_answer {
+	bool refused;       /* err says why; nothing was written */
+	bool rule_asks;     /* notify: the rule asked for the notices already */
+	uint64_t released;  /* notify: notices held for approval released */
+	uint64_t customers; /* notify: customers named now; update: customers
+	                       sent the update */
+	uint64_t left_out;  /* update: customers never sent a notice, who
+	                       get none (the team is told) */
+	struct store_notification *left; /* update: the first of them, with
+	                                    their latest notice (state "none"
+	                                    when none was made) */
+	size_t n_left;
+};
+void notify_answer_clear(struct notify_answer *a);
+
+/* operator decides that incident id's customers are to be told although
+ * its rule did not ask for it: from now on each of them, and each named by
+ * a later revision, gets a notice as if the rule had asked (after the
+ * grouping wait), whatever the incident's state (a closed incident too);
+ * the decision counts as the approval of policy approve (held notices are
+ * released). Refused (a->refused, err saying why, nothing written) when
+ * customer notices are off (notify.customers = false), when an operator
+ * decided so already, and when the incident names no customer and its
+ * scope is known. Returns -1 with err (refused, or the store failed: an
+ * unknown incident among them), 0 when recorded. */
+int notify_decide(struct notify *n, const char *id, const char *operator_name,
+                  const char *reason, int64_t now_us, struct notify_answer *a,
+                  struct bw_error *err) BW_WUR;
+
+/* operator asks for an update of incident id's customer notices: every
+ * customer sent a notice (state sent) gets the next version of it
+ * (render_customer() with what changed since), made from the incident's
+ * facts as they are then, at once (no grouping wait, not held for
+ * approval; credentials still go to the alternate contact). The customers
+ * never sent a notice are not included: a->left lists them, and the team
+ * is told in a problem message recorded with the decision. Refused while
+ * notices of the incident are still waiting (pending, being sent, held
+ * for approval, not made yet, an earlier update still being made), when
+ * no customer was sent a notice, and when customer notices are off. */
+int notify_update(struct notify *n, const char *id, const char *operator_name,
+                  const char *reason, int64_t now_us, struct notify_answer *a,
+                  struct bw_error *err) BW_WUR;
 
 #endif

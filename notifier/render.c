@@ -414,9 +414,20 @@ static int64_t contained_at(const struct store_record *rec)
 	return rec->inc.contained_us;
 }
 
+/* When a step happened: its end, else its start, else when it was
+ * recorded. */
+static int64_t step_time(const struct store_step *p)
+{
+	return p->finished_us != 0  ? p->finished_us
+	       : p->started_us != 0 ? p->started_us
+	                            : p->recorded_us;
+}
+
 /* Plain words for each containment step that succeeded (once per action):
- * "We blocked ... (23 November 2026 at 08:15 UTC)." */
-static json_t *measures(const struct store_record *rec, const json_t *ph)
+ * "We blocked ... (23 November 2026 at 08:15 UTC)." With since_us, only
+ * the actions that first succeeded after it. */
+static json_t *measures(const struct store_record *rec, const json_t *ph,
+                        int64_t since_us)
 {
 	const json_t *acts = json_object_get(ph, "actions");
 	json_t *a = jb_new(json_array());
@@ -438,7 +449,7 @@ static json_t *measures(const struct store_record *rec, const json_t *ph)
 			                                : rec->steps[k].action,
 			           key) == 0)
 				seen = true;
-		if (seen)
+		if (seen || step_time(p) <= since_us)
 			continue;
 		if (words == NULL) {
 			/* an action id from the site's config, shown as is */
@@ -449,9 +460,7 @@ static json_t *measures(const struct store_record *rec, const json_t *ph)
 			json_decref(safe);
 			words = plain;
 		}
-		when = time_text(p->finished_us != 0  ? p->finished_us
-		                 : p->started_us != 0 ? p->started_us
-		                                      : p->recorded_us);
+		when = time_text(step_time(p));
 		text = xasprintf("%c%s (%s).",
 		                 words[0] >= 'a' && words[0] <= 'z'
 		                     ? words[0] - 'a' + 'A'
@@ -464,7 +473,10 @@ static json_t *measures(const struct store_record *rec, const json_t *ph)
 	return a;
 }
 
-static json_t *data_kinds(const struct store_record *rec, const json_t *ph)
+/* The kinds of data, in plain words; with since_us, only those first
+ * named by a revision that arrived after it. */
+static json_t *data_kinds(const struct store_record *rec, const json_t *ph,
+                          int64_t since_us)
 {
 	const json_t *desc = json_object_get(ph, "data_kinds");
 	json_t *a = jb_new(json_array());
@@ -472,7 +484,13 @@ static json_t *data_kinds(const struct store_record *rec, const json_t *ph)
 	for (size_t i = 0; i < rec->n_data_kinds; i++) {
 		const char *k = rec->data_kinds[i].kind;
 		const json_t *d = json_object_get(desc, k);
-		json_t *o = jb_new(json_object());
+		json_t *o;
+
+		if (since_us != 0 &&
+		    store_record_received(
+		        rec, rec->data_kinds[i].first_revision) <= since_us)
+			continue;
+		o = jb_new(json_object());
 
 		jb_set(o, "kind", jsafe(k, true));
 		jb_set(o, "description",
@@ -515,12 +533,12 @@ static json_t *incident_json(const struct store_record *rec, const json_t *ph,
 {
 	const struct store_incident *inc = &rec->inc;
 	json_t *o = jb_new(json_object());
-	json_t *ms = measures(rec, ph);
+	json_t *ms = measures(rec, ph, 0);
 
 	jb_set(o, "id", jsafe(inc->id, true));
 	jb_set(o, "period", period(inc->first_seen_us, inc->last_seen_us));
 	jb_set(o, "detected_date", jtake(day_text(inc->detected_us)));
-	jb_set(o, "data_kinds", data_kinds(rec, ph));
+	jb_set(o, "data_kinds", data_kinds(rec, ph, 0));
 	jb_set(o, "contained", json_boolean(contained_at(rec) != 0));
 	jb_set(o, "contained_date",
 	       contained_at(rec) != 0 ? jtake(time_text(contained_at(rec)))
@@ -528,6 +546,7 @@ static json_t *incident_json(const struct store_record *rec, const json_t *ph,
 	jb_set(o, "measures_any", json_boolean(json_array_size(ms) > 0));
 	jb_set(o, "measures", ms);
 	jb_set(o, "credentials", json_boolean(inc->credentials));
+	jb_set(o, "closed", json_boolean(inc->state == STORE_CLOSED));
 	if (!for_team)
 		return o;
 
@@ -616,6 +635,12 @@ static json_t *cli_json(const struct render *r, const char *id)
 	jb_set(o, "contain",
 	       json_sprintf("%s contain %s --note 'what you did'", r->cli, id));
 	jb_set(o, "approve", json_sprintf("%s approve %s", r->cli, id));
+	jb_set(o, "notify",
+	       json_sprintf("%s notify %s --reason 'why they must be told'",
+	                    r->cli, id));
+	jb_set(o, "update",
+	       json_sprintf("%s notify %s --update --reason 'what changed'",
+	                    r->cli, id));
 	jb_set(o, "notify_status",
 	       json_sprintf("%s notify-status %s", r->cli, id));
 	jb_set(o, "report", json_sprintf("%s report %s", r->cli, id));
@@ -807,16 +832,18 @@ void render_msg_clear(struct render_msg *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* The whole message. severity (team messages) and in_reply_to (an
+ * update: the notice it updates) may be NULL. */
 static int build(struct render *r, const char *to_name, const char *to,
                  const char *subject, const char *text, const char *html,
                  const char *message_id, const char *incident_id,
-                 const char *severity, int64_t now_us, struct render_msg *out,
-                 struct bw_error *err)
+                 const char *severity, const char *in_reply_to, int64_t now_us,
+                 struct render_msg *out, struct bw_error *err)
 {
-	struct mime_header_kv extra[2] = {
+	struct mime_header_kv extra[4] = {
 	    {"X-Breachwatch-Incident", incident_id},
-	    {"X-Breachwatch-Severity", severity},
 	};
+	size_t n_extra = 1;
 	struct mime_msg m = {
 	    .from_name = r->from_name,
 	    .from = r->from,
@@ -829,9 +856,19 @@ static int build(struct render *r, const char *to_name, const char *to,
 	    .text = text,
 	    .html = html,
 	    .extra = extra,
-	    .n_extra = severity != NULL ? 2 : 1,
 	};
 	struct bw_buf b;
+
+	if (severity != NULL)
+		extra[n_extra++] =
+		    (struct mime_header_kv){"X-Breachwatch-Severity", severity};
+	if (in_reply_to != NULL) {
+		extra[n_extra++] =
+		    (struct mime_header_kv){"In-Reply-To", in_reply_to};
+		extra[n_extra++] =
+		    (struct mime_header_kv){"References", in_reply_to};
+	}
+	m.n_extra = n_extra;
 
 	bw_buf_init(&b, MIME_MAX_MESSAGE);
 	if (mime_build(&m, &b, err) < 0) {
@@ -845,11 +882,48 @@ static int build(struct render *r, const char *to_name, const char *to,
 	return 0;
 }
 
+/* What changed since the notice an update updates was sent (the names
+ * update.* of customer-update.txt). */
+static json_t *update_json(const struct store_record *rec, const json_t *ph,
+                           const struct render_update *upd, uint32_t version)
+{
+	const struct store_incident *inc = &rec->inc;
+	int64_t since = upd->previous_us > 0 ? upd->previous_us : 1;
+	json_t *o = jb_new(json_object());
+	json_t *ms = measures(rec, ph, since);
+	json_t *kinds = data_kinds(rec, ph, since);
+	bool contained = inc->contained_us > since;
+	bool closed = inc->state == STORE_CLOSED && inc->closed_us != 0;
+	bool closed_new = closed && inc->closed_us > since;
+
+	jb_set(o, "version", json_integer(version));
+	jb_set(o, "previous_date",
+	       upd->previous_us > 0 ? jtake(day_text(upd->previous_us))
+	                            : json_string("an earlier date"));
+	jb_set(o, "contained_date",
+	       contained ? jtake(time_text(inc->contained_us)) : json_null());
+	jb_set(o, "closed_date",
+	       closed ? jtake(day_text(inc->closed_us)) : json_null());
+	jb_set(o, "closed_new", json_boolean(closed_new));
+	jb_set(o, "closed_before", json_boolean(closed && !closed_new));
+	jb_set(o, "changes_any",
+	       json_boolean(contained || closed_new ||
+	                    json_array_size(ms) > 0 ||
+	                    json_array_size(kinds) > 0));
+	jb_set(o, "measures", ms);
+	jb_set(o, "data_kinds", kinds);
+	return o;
+}
+
 int render_customer(struct render *r, const struct store_record *rec,
                     const struct directory_entry *who, const char *to,
-                    bool alternate, uint32_t version, int64_t now_us,
+                    bool alternate, uint32_t version,
+                    const struct render_update *upd, int64_t now_us,
                     struct render_msg *out, struct bw_error *err)
 {
+	const char *txt = upd != NULL ? "customer-update.txt" : "customer.txt";
+	const char *htm =
+	    upd != NULL ? "customer-update.html" : "customer.html";
 	const char *loc = who->locale;
 	json_t *ctx = NULL, *ph, *cat, *cust;
 	char *text = NULL, *html = NULL, *subject = NULL, *mid = NULL;
@@ -876,18 +950,20 @@ int render_customer(struct render *r, const struct store_record *rec,
 	jb_set(ctx, "customer", cust);
 	jb_set(ctx, "incident", incident_json(rec, ph, false, now_us));
 	jb_set(ctx, "category", json_copy(cat));
-	text = fill(r, loc, "customer.txt", ctx, false, err);
-	html =
-	    text != NULL ? fill(r, loc, "customer.html", ctx, true, err) : NULL;
+	if (upd != NULL)
+		jb_set(ctx, "update", update_json(rec, ph, upd, version));
+	text = fill(r, loc, txt, ctx, false, err);
+	html = text != NULL ? fill(r, loc, htm, ctx, true, err) : NULL;
 	if (html == NULL)
 		goto out;
-	if (split_subject(text, "customer.txt", &subject, &body, err) < 0)
+	if (split_subject(text, txt, &subject, &body, err) < 0)
 		goto out;
 	mid = mime_message_id("customer", rec->inc.id, who->id, version,
 	                      mime_addr_domain(r->from));
 	flowed = reflow(body);
 	rc = build(r, who->name, to, subject, flowed, html, mid, rec->inc.id,
-	           NULL, now_us, out, err);
+	           NULL, upd != NULL ? upd->previous_message_id : NULL, now_us,
+	           out, err);
 out:
 	free(flowed);
 	free(mid);
@@ -963,10 +1039,21 @@ int render_team_message(struct render *r, const struct store_record *rec,
 	jb_set(team, "policy",
 	       json_string(t->policy != NULL ? t->policy : "auto"));
 	jb_set(team, "notify_customers", json_boolean(t->notify_customers));
+	jb_set(team, "customers_off", json_boolean(t->customers_off));
+	jb_set(team, "notify_hint", json_boolean(t->notify_hint));
+	jb_set(team, "notify_decided", json_boolean(t->notify_decided));
 	jb_set(team, "approval_needed",
-	       json_boolean(t->notify_customers && t->policy != NULL &&
+	       json_boolean(t->notify_customers && !t->notify_decided &&
+	                    t->policy != NULL &&
 	                    strcmp(t->policy, "approve") == 0));
-	if (t->policy != NULL && strcmp(t->policy, "approve") == 0) {
+	if (t->notify_decided) {
+		jb_set(
+		    team, "policy_text",
+		    json_string("An operator decided the customers are to "
+		                "be told (breachwatch notify): each affected "
+		                "customer is sent a notice, once, without a "
+		                "further approval."));
+	} else if (t->policy != NULL && strcmp(t->policy, "approve") == 0) {
 		jb_set(
 		    team, "policy_text",
 		    json_sprintf("Each customer's notice is rendered and HELD "
@@ -1011,7 +1098,7 @@ int render_team_message(struct render *r, const struct store_record *rec,
 	mid = mime_message_id(outbox_kind_name(t->kind), rec->inc.id, t->to,
 	                      t->number, mime_addr_domain(r->from));
 	rc = build(r, NULL, t->to, subject, body, NULL, mid, rec->inc.id,
-	           bw_severity_name(rec->inc.severity), now_us, out, err);
+	           bw_severity_name(rec->inc.severity), NULL, now_us, out, err);
 out:
 	free(mid);
 	free(subject);
@@ -1025,8 +1112,9 @@ out:
  */
 
 static const char *const checked[] = {
-    "customer.txt",     "customer.html",     "team-alert.txt",
-    "team-problem.txt", "team-reminder.txt",
+    "customer.txt",         "customer.html",       "customer-update.txt",
+    "customer-update.html", "notice-sections.txt", "notice-sections.html",
+    "team-alert.txt",       "team-problem.txt",    "team-reminder.txt",
 };
 
 /* The English templates parse, phrases and the default category read. */

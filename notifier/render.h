@@ -7,6 +7,11 @@
  *   <dir>/<locale>/customer.txt      the customer notice, text part (its
  *                                    first line "Subject: ...")
  *   <dir>/<locale>/customer.html     the same notice in HTML
+ *   <dir>/<locale>/customer-update.txt, customer-update.html
+ *                                    an update of the notice (a later
+ *                                    version an operator asked for)
+ *   <dir>/<locale>/notice-sections.txt, notice-sections.html
+ *                                    the sections both share ({{> ...}})
  *   <dir>/<locale>/team-alert.txt    the security team's alert
  *   <dir>/<locale>/team-problem.txt  customers who could not be told
  *   <dir>/<locale>/team-reminder.txt notices waiting for approval
@@ -86,12 +91,27 @@ struct render_msg {
 };
 void render_msg_clear(struct render_msg *m);
 
+/* What an update of a customer's notice updates (render_customer). */
+struct render_update {
+	int64_t previous_us;             /* when that notice was sent */
+	const char *previous_message_id; /* its Message-ID; may be NULL */
+};
+
 /* The notice to one customer of the incident rec: to is the address used
  * (who->email, or who->alt_email when alternate), version the notice's
- * version. Returns -1 with err (a refused value, a template error). */
+ * version. upd NULL: the notice (customer.txt, .html); else an update of
+ * the one sent at upd->previous_us (customer-update.txt, .html: subject
+ * "Update to our Notice of Data Breach", what changed since then: the
+ * containment steps that succeeded and the kinds of data first named
+ * after it, the access stopped, the incident closed; then the notice's
+ * sections with the facts as they are now), In-Reply-To the notice it
+ * updates. The Message-ID is derived from (incident, customer, version).
+ * rec needs its revisions, data kinds and steps (store_get_facts()).
+ * Returns -1 with err (a refused value, a template error). */
 int render_customer(struct render *r, const struct store_record *rec,
                     const struct directory_entry *who, const char *to,
-                    bool alternate, uint32_t version, int64_t now_us,
+                    bool alternate, uint32_t version,
+                    const struct render_update *upd, int64_t now_us,
                     struct render_msg *out, struct bw_error *err) BW_WUR;
 
 /* What a team message is about, besides the record. */
@@ -102,7 +122,10 @@ struct render_team {
 	const char *reason; /* one line: why this message */
 	bool escalation;    /* TEAM_ALERT: not the first */
 	const char *policy; /* "auto" or "approve" */
-	bool notify_customers;
+	bool notify_customers;   /* customer notices are made */
+	bool customers_off;      /* notify.customers = false */
+	bool notify_hint;        /* not made, but `notify ID` would: say so */
+	bool notify_decided;     /* made because an operator decided so */
 	int64_t customers_at_us; /* auto: when customer notices go out */
 	uint64_t held;           /* notices held for approval */
 	/* TEAM_PROBLEM: the rows (at most RENDER_FIRST_PROBLEMS used) */

@@ -157,6 +157,7 @@ struct tl_item {
 	const char *by;     /* borrowed from the record */
 	char *detail;       /* owned */
 	const char *reason; /* borrowed; a decision's reason, or NULL */
+	const char *decision; /* TL_APPROVAL: approve, notify or update */
 	uint32_t revision;
 };
 
@@ -181,6 +182,7 @@ static struct tl_item *tl_add(struct timeline *t, int64_t at_us,
 	it->by = by;
 	it->detail = detail;
 	it->reason = NULL;
+	it->decision = NULL;
 	it->revision = revision;
 	t->n++;
 	return it;
@@ -200,8 +202,9 @@ static bool is_customer(const struct store_notification *n)
 	return strcmp(n->kind, "customer_notice") == 0;
 }
 
-/* "3 sent, 1 unresolved" for the customer notices, by state. */
-static char *notice_counts(const struct store_record *r)
+/* "3 sent, 1 unresolved" for the customer notices of one version (0:
+ * all), by state. */
+static char *notice_counts(const struct store_record *r, uint32_t version)
 {
 	static const char *const states[] = { "sent", "pending", "sending",
 					      "held", "unresolved", "failed",
@@ -214,6 +217,8 @@ static char *notice_counts(const struct store_record *r)
 
 		for (size_t i = 0; i < r->n_notifications; i++)
 			if (is_customer(&r->notifications[i]) &&
+			    (version == 0 ||
+			     r->notifications[i].version == version) &&
 			    strcmp(r->notifications[i].state, states[k]) == 0)
 				n++;
 		if (n > 0 && bw_buf_printf(&b, "%s%zu %s", b.len > 0 ? ", " : "",
@@ -223,18 +228,18 @@ static char *notice_counts(const struct store_record *r)
 	return bw_buf_steal(&b);
 }
 
-/* Each team message, and the customer notices as one item (there may be
- * 10,000 of them: the Notifications section lists each). */
+/* Each team message, and the customer notices as one item per version
+ * (there may be 10,000 of them: the Notifications section lists each). */
 static void mail_timeline(const struct store_record *r, struct timeline *t)
 {
-	int64_t first = 0;
+	uint32_t top = 0;
 
 	for (size_t i = 0; i < r->n_notifications; i++) {
 		const struct store_notification *n = &r->notifications[i];
 
 		if (is_customer(n)) {
-			if (first == 0 || n->created_us < first)
-				first = n->created_us;
+			if (n->version > top)
+				top = n->version;
 			continue;
 		}
 		tl_add(t, n->sent_us != 0 ? n->sent_us : n->created_us, TL_MAIL,
@@ -247,9 +252,53 @@ static void mail_timeline(const struct store_record *r, struct timeline *t)
 				 n->smtp_text != NULL ? n->smtp_text : ""),
 		       0);
 	}
-	if (first != 0)
-		tl_add(t, first, TL_MAIL, xstrdup("customer notices made"),
-		       "breachwatch-notifier", notice_counts(r), 0);
+	for (uint32_t v = 1; v <= top; v++) {
+		int64_t first = 0;
+
+		for (size_t i = 0; i < r->n_notifications; i++) {
+			const struct store_notification *n =
+				&r->notifications[i];
+
+			if (is_customer(n) && n->version == v &&
+			    (first == 0 || n->created_us < first))
+				first = n->created_us;
+		}
+		if (first == 0)
+			continue;
+		tl_add(t, first, TL_MAIL,
+		       v == 1 ? xstrdup("customer notices made")
+			      : xasprintf("customer notice updates made "
+					  "(version %" PRIu32 ")", v),
+		       "breachwatch-notifier", notice_counts(r, v), 0);
+	}
+}
+
+/* The words of a decision in the timeline: what, and the detail. */
+static char *decision_event(const struct store_approval *p)
+{
+	if (strcmp(p->decision, "notify") == 0)
+		return xstrdup("customers to be told (an operator's "
+			       "decision)");
+	if (strcmp(p->decision, "update") == 0)
+		return xstrdup("update of the customer notices asked for");
+	return xstrdup("customer notices approved");
+}
+
+static char *decision_detail(const struct store_approval *p)
+{
+	const char *sep = p->reason != NULL ? ": " : "";
+	const char *why = p->reason != NULL ? p->reason : "";
+
+	if (strcmp(p->decision, "notify") == 0)
+		return xasprintf("%" PRIu64 " customers named then, %" PRIu64
+				 " held notices released%s%s",
+				 p->customers, p->released, sep, why);
+	if (strcmp(p->decision, "update") == 0)
+		return xasprintf("for the %" PRIu64 " customers sent a "
+				 "notice%s%s",
+				 p->customers, sep, why);
+	return xasprintf("%" PRIu64 " held notices released%s%s",
+			 p->released, sep, why);
 }
 
 static void build_timeline(const struct store_record *r, struct timeline *t)
@@ -323,13 +372,12 @@ static void build_timeline(const struct store_record *r, struct timeline *t)
 	for (i = 0; i < r->n_approvals; i++) {
 		const struct store_approval *p = &r->approvals[i];
 
-		tl_add(t, p->at_us, TL_APPROVAL,
-		       xstrdup("customer notices approved"), p->operator_name,
-		       xasprintf("%" PRIu64 " held notices released%s%s",
-				 p->released, p->reason != NULL ? ": " : "",
-				 p->reason != NULL ? p->reason : ""),
-		       0)
-		    ->reason = p->reason != NULL ? p->reason : "approved";
+		struct tl_item *it =
+			tl_add(t, p->at_us, TL_APPROVAL, decision_event(p),
+			       p->operator_name, decision_detail(p), 0);
+
+		it->reason = p->reason != NULL ? p->reason : "approved";
+		it->decision = p->decision;
 	}
 	if (t->n > 1)
 		qsort(t->items, t->n, sizeof(*t->items), tl_cmp);
@@ -349,7 +397,8 @@ static void free_timeline(struct timeline *t)
 }
 
 /* Decisions are the timeline items a person decided with a reason:
- * closures and reopenings, clock changes, notes, approvals. */
+ * closures and reopenings, clock changes, notes, and the decisions about
+ * customer notices (approve, notify, update). */
 static bool is_decision(const struct tl_item *it)
 {
 	if (it->kind == TL_NOTE || it->kind == TL_CLOCK ||
@@ -366,7 +415,10 @@ static const char *decision_kind(const struct tl_item *it)
 	if (it->kind == TL_CLOCK)
 		return "awareness";
 	if (it->kind == TL_APPROVAL)
-		return "approval";
+		return it->decision != NULL &&
+				       strcmp(it->decision, "approve") != 0
+			       ? it->decision
+			       : "approval";
 	return strcmp(it->event, "closed") == 0 ? "closure" : "reopening";
 }
 
@@ -486,7 +538,9 @@ static void md_effects(struct md *o, const struct store_record *r)
 	    "\n- The customers' own credentials: %s\n"
 	    "- Customers to be notified: %s\n\n",
 	    inc->credentials ? "yes" : "no",
-	    inc->notify_customers ? "yes" : "no");
+	    inc->notify_decided     ? "yes (an operator's decision)"
+	    : inc->notify_customers ? "yes (the rule)"
+				    : "no (the rule does not ask for it)");
 	if (r->n_customers > 0) {
 		mdf(o, "### Affected customers\n\n| Customer | First named in "
 		       "revision |\n|---|---|\n");
@@ -557,7 +611,7 @@ static void md_remedial(struct md *o, const struct store_record *r)
 
 static void md_notifications(struct md *o, const struct store_record *r)
 {
-	char a[40], b[40], *counts = notice_counts(r);
+	char a[40], b[40], *counts = notice_counts(r, 0);
 	size_t team = 0, cust = 0;
 
 	mdf(o, "## Notifications\n\n");
@@ -577,14 +631,17 @@ static void md_notifications(struct md *o, const struct store_record *r)
 	    counts, cust > 0 ? ")" : "");
 	free(counts);
 	for (size_t i = 0; i < r->n_approvals; i++) {
-		mdf(o, "- Approved %s by ",
-		    when(r->approvals[i].at_us, a, sizeof(a)));
-		mdt(o, r->approvals[i].operator_name);
-		mdf(o, " (%" PRIu64 " notices released)%s",
-		    r->approvals[i].released,
-		    r->approvals[i].reason != NULL ? ": " : "");
-		mdt(o, r->approvals[i].reason);
+		const struct store_approval *p = &r->approvals[i];
+		char *what = decision_event(p), *detail = decision_detail(p);
+
+		mdf(o, "- %c%s, %s, by ", what[0] - 'a' + 'A', what + 1,
+		    when(p->at_us, a, sizeof(a)));
+		mdt(o, p->operator_name);
+		mdf(o, ": ");
+		mdt(o, detail);
 		mdf(o, "\n");
+		free(what);
+		free(detail);
 	}
 	mdf(o, "\n| Made | Kind | Customer | To | State | Attempts | Relay's "
 	       "reply | Sent | Detail |\n|---|---|---|---|---|---|---|---|---|"
@@ -592,8 +649,11 @@ static void md_notifications(struct md *o, const struct store_record *r)
 	for (size_t i = 0; i < r->n_notifications; i++) {
 		const struct store_notification *n = &r->notifications[i];
 
-		mdf(o, "| %s | %s | ", when(n->created_us, a, sizeof(a)),
+		mdf(o, "| %s | %s", when(n->created_us, a, sizeof(a)),
 		    is_customer(n) ? "customer notice" : n->kind);
+		if (is_customer(n) && n->version > 1)
+			mdf(o, " (update, version %" PRIu32 ")", n->version);
+		mdf(o, " | ");
 		mdt(o, n->customer_id != NULL ? n->customer_id : "");
 		mdf(o, " | ");
 		mdt(o, n->recipient != NULL ? n->recipient : "-");
@@ -800,6 +860,7 @@ static json_t *json_effects(const struct store_record *r)
 	jb_set(e, "data_kinds", a);
 	jb_set(e, "credentials", json_boolean(r->inc.credentials));
 	jb_set(e, "notify_customers", json_boolean(r->inc.notify_customers));
+	jb_set(e, "notify_decided", json_boolean(r->inc.notify_decided));
 	a = jb_new(json_array());
 	for (i = 0; i < r->n_evidence; i++) {
 		const struct store_evidence *ev = &r->evidence[i];
@@ -886,9 +947,11 @@ static json_t *json_notifications(const struct store_record *r)
 		json_t *x = jb_new(json_object());
 
 		jb_set(x, "at", jtime(r->approvals[i].at_us));
+		jb_set(x, "decision", jstr(r->approvals[i].decision));
 		jb_set(x, "operator", jstr(r->approvals[i].operator_name));
 		jb_set(x, "reason", jstr(r->approvals[i].reason));
 		jb_set(x, "released", jint(r->approvals[i].released));
+		jb_set(x, "customers", jint(r->approvals[i].customers));
 		jb_push(appr, x);
 	}
 	jb_set(o, "counts", counts);

@@ -18,6 +18,11 @@ tests/notifier/harness.py. Checked:
   and status, in person and --json output: aligned columns, times in RFC
   3339 UTC, severity words, the operator recorded as the caller's user
   name, text from agents shown with control characters escaped;
+- notify ID --reason (an incident whose rule does not notify customers):
+  recorded with the caller's name, in show, notify-status, report and
+  the audit chain; refused for an incident naming no customer, a second
+  time, --update while the first notices wait (the e-mails themselves
+  are tests/notifier/mail_test.py's decide and update);
 - exit codes: 0 ok, 1 runtime (the notifier refused, or is not there), 2
   bad usage, 3 no such incident.
 
@@ -40,6 +45,8 @@ from harness import (Failure, Notifier, Sender, check, incident,  # noqa
 ID1 = "bw-00000000000000a1"
 ID2 = "bw-00000000000000a2"
 ID3 = "bw-00000000000000a3"
+ID4 = "bw-00000000000000a4"
+ID5 = "bw-00000000000000a5"
 ME = pwd.getpwuid(os.getuid()).pw_name
 
 
@@ -314,6 +321,66 @@ class Test:
         rc, out, _ = run([self.cli, "show", "--help"])
         check(rc == 0 and "usage: breachwatch show ID" in out, "show --help")
 
+    def notify(self):
+        s = Sender(self.sender_bin, self.n.endpoint, self.n.key + ".pub",
+                   os.path.join(self.tmp, "db1.key"))
+        try:
+            check(s.connect().get("event") == "connected", "no connection")
+            for t in (incident(ID4, 1, "db1", customers=["c4001"],
+                               notify_customers=False),
+                      incident(ID5, 1, "db1", customers=[],
+                               notify_customers=False)):
+                seq = s.send(t)
+                check(s.ack(seq)["status"] == 0, "not stored: %s" % t[:40])
+        finally:
+            s.close()
+        out, _ = self.expect(0, "notify-status", ID4)
+        check("notices: not asked for by the rule" in out and
+              "breachwatch notify %s --reason" % ID4 in out,
+              "notify-status before:\n%s" % out)
+        _, err = self.expect(2, "notify", ID4)
+        check("--reason is required" in err, "no reason: %r" % err)
+        self.expect(2, "notify", ID4, "--reason", "")
+        self.expect(2, "notify", ID4, "--reason", "x", "--bogus")
+        _, err = self.expect(3, "notify", "bw-nope", "--reason", "x")
+        check("no incident bw-nope" in err, "unknown: %r" % err)
+        _, err = self.expect(1, "notify", ID5, "--reason", "x")
+        check("names no affected customer" in err, "no customer: %r" % err)
+        out, _ = self.expect(0, "notify", ID4, "--reason",
+                             "ticket 12: staff read it without a ticket")
+        check(out == "%s: the customers are to be told (recorded as %s): "
+              "each of the 1 affected customer is sent a notice, and each "
+              "one named later\n" % (ID4, ME), "notify output %r" % out)
+        _, err = self.expect(1, "notify", ID4, "--reason", "again")
+        check("already" in err, "second notify: %r" % err)
+        # the grouping wait (30 s here) is not over: no update yet
+        _, err = self.expect(1, "notify", ID4, "--update", "--reason", "x")
+        check("have not been sent their first notice yet" in err,
+              "update: %r" % err)
+        j = self.n.ctl_json("notify", ID3, "--reason", "the scope is known")
+        check(j["decision"] == "notify" and j["operator"] == ME and
+              j["customers"] == 2 and j["rule_asks"] is False,
+              "notify --json %s" % j)
+        out, _ = self.expect(0, "show", ID4)
+        check(re.search(r"customers to be told: decided \S+Z by %s "
+                        r"\(0 released\): ticket 12" % re.escape(ME), out),
+              "show lacks the decision:\n%s" % out)
+        out, _ = self.expect(0, "notify-status", ID4)
+        check("notices: yes, an operator's decision" in out,
+              "notify-status after:\n%s" % out)
+        rep = self.n.ctl_json("report", ID4, "--format", "json")
+        dec = [d for d in rep["decisions"] if d["kind"] == "notify"]
+        check(len(dec) == 1 and dec[0]["by"] == ME, "decisions %s" %
+              rep["decisions"])
+        rows = self.n.db("SELECT decision, operator FROM approvals WHERE "
+                         "incident_id = ?", ID4)
+        check(rows == [("notify", ME)], "approvals %s" % rows)
+        out, _ = self.expect(0, "verify")
+        check(out.startswith("audit chain verified"), "verify %r" % out)
+        rc, out, _ = run([self.cli, "--help"])
+        check("notify ID --reason TEXT" in out and
+              "notify ID --update --reason TEXT" in out, "--help: notify")
+
     def run(self):
         self.keygen()
         self.check_config()
@@ -326,6 +393,7 @@ class Test:
             self.report_verify()
             self.status()
             self.exit_codes()
+            self.notify()
             check(self.n.stop() == 0, "notifier did not stop cleanly")
             _, err = self.expect(1, "status")
             check("cannot reach the notifier" in err, "after stop: %r" % err)

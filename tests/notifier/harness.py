@@ -78,7 +78,7 @@ def incident(iid, revision, host, **kw):
         "host": host,
         "actor": {"ip": "203.0.113.9", "user": "c1101"},
         "affected_customers": kw.get("customers", ["c2001", "c2002"]),
-        "affected_unknown": False,
+        "affected_unknown": kw.get("affected_unknown", False),
         "data_kinds": ["contact_list"],
         "event_count": kw.get("event_count", revision * 3),
         "evidence": [{"ts": "2026-11-23T08:00:00Z", "source": "nginx",
@@ -86,7 +86,7 @@ def incident(iid, revision, host, **kw):
                       "excerpt": kw.get("excerpt",
                                         "GET /api/contacts/c2001")}],
         "evidence_omitted": 0,
-        "notify_customers": True,
+        "notify_customers": kw.get("notify_customers", True),
         "containment": kw.get("containment", []),
     }
     if "pad" in kw:

@@ -38,6 +38,24 @@ back with Python's email package. Scenarios (all when "all"):
              the alternate contact, or is held and the team told
   growth     a revision that adds customers: notices for the new ones
              only, and an escalation alert
+  decide     `breachwatch notify ID --reason`: an incident whose rule does
+             not notify customers (its alert says how to have them told)
+             gets no notice before the command and one per customer after
+             it, also for a customer a later revision names; under policy
+             approve without a further approval; on a closed incident; a
+             second notify refused; show, notify-status and report list
+             the decision
+  update     `breachwatch notify ID --update --reason`: refused while
+             notices are held; then version 2 to exactly the customers
+             sent version 1 ("Update to our Notice of Data Breach", another
+             Message-ID, In-Reply-To the first, what changed: the
+             containment since, a new kind of data, the incident closed),
+             the unresolved customer left out and listed to the operator
+             and the team; a second update makes version 3
+  refusals   notify and --update refused with notify.customers = false,
+             for an incident that names no customer (accepted when its
+             scope is unknown), --update before any notice was sent; the
+             exit codes and messages
 
 Exit status 0 when all pass, 1 on a failure, 2 on a usage error. Bounded
 waits, OS-chosen ports, processes stopped by PID; run with /usr/bin/python3.
@@ -47,6 +65,7 @@ import email.policy
 import glob
 import json
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -59,6 +78,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from harness import Failure, Notifier, Sender, check, keygen  # noqa: E402
+
+ME = pwd.getpwuid(os.getuid()).pw_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SERVER = os.path.join(HERE, "smtp_server.py")
@@ -171,6 +192,10 @@ def inc_json(iid, revision, customers, **kw):
                                                      "GET /api/contacts")))
     inc["category"] = kw.get("category", "bulk-read")
     inc["credentials"] = kw.get("credentials", False)
+    inc["notify_customers"] = kw.get("notify_customers", True)
+    inc["affected_unknown"] = kw.get("affected_unknown", False)
+    if "data_kinds" in kw:
+        inc["data_kinds"] = kw["data_kinds"]
     if "containment" in kw:
         inc["containment"] = kw["containment"]
     return json.dumps(inc)
@@ -735,13 +760,278 @@ notify: { team = [ "%s" ]; %s
                  (at[-1] - at[0], len(peers)))
         self.done()
 
+    def decide(self):
+        people = [(c, c.upper(), c + "@example.org", "", "")
+                  for c in ("d1", "d2", "d4", "p1", "p2", "x1")]
+        csv = self.directory("decide", people)
+        srv = self.server("decide")
+        self.notifier("decide", srv.port, csv,
+                      notify='policy_severity = { critical = "approve"; }; '
+                             'reminder_interval = "1s";')
+        s = self.sender()
+        self.send(s, inc_json("bw-dec", 1, ["d1", "d2", "d3"],
+                              notify_customers=False,
+                              title="Staff read customer data"))
+        wait_until(lambda: TEAM in self.by_rcpt(srv), 20, "the team alert")
+        alert = text_of(self.by_rcpt(srv)[TEAM][0][1])
+        check("does not ask for customer notices" in alert and
+              "breachwatch notify bw-dec --reason" in alert,
+              "the alert does not say how to have the customers told:\n%s"
+              % alert)
+        time.sleep(1.5)  # well past the grouping wait: nothing is made
+        check(set(self.by_rcpt(srv)) == {TEAM},
+              "a customer was told before the command: %s" %
+              sorted(self.by_rcpt(srv)))
+        check(self.rows("bw-dec", "customer_notice") == [],
+              "notices made before the command")
+        rc, out, err = self.n.ctl("notify", "bw-dec", "--reason",
+                                  "ticket 4711: no reason to read them")
+        check(rc == 0 and "each of the 3 affected customers" in out and
+              "recorded as %s" % ME in out,
+              "notify: %d %s %s" % (rc, out, err))
+        wait_until(lambda: {"d1@example.org", "d2@example.org"} <=
+                   set(self.by_rcpt(srv)), 20, "d1's and d2's notices")
+        rows = {r[1]: r for r in self.rows("bw-dec", "customer_notice")}
+        check(rows["d3"][3] == "unresolved", "d3: %s" % (rows["d3"],))
+        # a customer a later revision names is told too
+        self.send(s, inc_json("bw-dec", 2, ["d1", "d2", "d3", "d4"],
+                              notify_customers=False,
+                              title="Staff read customer data"))
+        wait_until(lambda: "d4@example.org" in self.by_rcpt(srv), 20,
+                   "d4's notice")
+        time.sleep(1.0)
+        got = self.by_rcpt(srv)
+        for c in ("d1", "d2", "d4"):
+            check(len(got[c + "@example.org"]) == 1, "%s told %d times" %
+                  (c, len(got[c + "@example.org"])))
+            check(str(got[c + "@example.org"][0][1]["Subject"]) ==
+                  "Notice of Data Breach", "%s: subject" % c)
+        rc, out, err = self.n.ctl("notify", "bw-dec", "--reason", "again")
+        check(rc == 1 and "already" in err, "second notify: %d %s" %
+              (rc, err))
+        ap = self.n.db("SELECT decision, operator, reason, customers FROM "
+                       "approvals WHERE incident_id = 'bw-dec'")
+        check(ap == [("notify", ME, "ticket 4711: no reason to read them",
+                      3)], "approvals %s" % ap)
+        rc, out, _ = self.n.ctl("show", "bw-dec")
+        check("customers to be told: decided" in out and
+              "ticket 4711" in out, "show lacks the decision:\n%s" % out)
+        rc, out, _ = self.n.ctl("notify-status", "bw-dec")
+        check("notices: yes, an operator's decision" in out and
+              "customers to be told: decided" in out,
+              "notify-status:\n%s" % out)
+        rep = self.n.ctl_json("report", "bw-dec", "--format", "json")
+        dec = [d for d in rep["decisions"] if d["kind"] == "notify"]
+        check(len(dec) == 1 and dec[0]["by"] == ME and
+              dec[0]["reason"] == "ticket 4711: no reason to read them",
+              "report decisions %s" % rep["decisions"])
+        check(rep["effects"]["notify_decided"] is True and
+              rep["effects"]["notify_customers"] is False, "effects")
+        check(any(t["kind"] == "approval" and "customers to be told" in
+                  t["event"] for t in rep["timeline"]), "timeline")
+        rc, out, _ = self.n.ctl("report", "bw-dec")
+        check("**notify** by %s" % ME in out and
+              "yes (an operator's decision)" in out,
+              "Markdown report:\n%s" % out)
+        # policy approve: the decision is the approval
+        self.send(s, inc_json("bw-decp", 1, ["p1", "p2"], severity="critical",
+                              notify_customers=False))
+        wait_until(lambda: len(self.by_rcpt(srv)[TEAM]) >= 2, 20,
+                   "bw-decp's alert")
+        rc, out, err = self.n.ctl("notify", "bw-decp", "--reason", "legal")
+        check(rc == 0, "notify bw-decp: %d %s" % (rc, err))
+        wait_until(lambda: {"p1@example.org", "p2@example.org"} <=
+                   set(self.by_rcpt(srv)), 20, "bw-decp's notices")
+        rows = self.rows("bw-decp", "customer_notice")
+        check(all(r[3] == "sent" and r[8] is None for r in rows),
+              "held although decided: %s" % rows)
+        check(not any("await approval" in str(m["Subject"])
+                      for _, m in self.by_rcpt(srv)[TEAM]),
+              "a reminder to approve what was decided")
+        # a closed incident: the decision is allowed and holds
+        self.send(s, inc_json("bw-decc", 1, ["x1"], notify_customers=False))
+        rc, _, err = self.n.ctl("close", "bw-decc", "--resolution",
+                                "investigated: the customer must know")
+        check(rc == 0, "close: %s" % err)
+        rc, out, err = self.n.ctl("notify", "bw-decc", "--reason", "after")
+        check(rc == 0, "notify on a closed incident: %d %s" % (rc, err))
+        wait_until(lambda: "x1@example.org" in self.by_rcpt(srv), 20,
+                   "x1's notice (closed incident)")
+        self.verify()
+        self.done()
+
+    def update(self):
+        people = [("u1", "Una", "u1@example.org", "", ""),
+                  ("u2", "Udo", "u2@example.org", "", "")]
+        csv = self.directory("update", people)
+        srv = self.server("update")
+        self.notifier("update", srv.port, csv,
+                      notify='policy_severity = { critical = "approve"; };')
+        s = self.sender()
+        self.send(s, inc_json("bw-upd", 1, ["u1", "u2", "u3"],
+                              severity="critical"))
+        wait_until(lambda: len([r for r in self.rows("bw-upd",
+                                                     "customer_notice")
+                                if r[3] == "held"]) == 2, 20,
+                   "the notices held for approval")
+        rc, out, err = self.n.ctl("notify", "bw-upd", "--update", "--reason",
+                                  "too early")
+        check(rc == 1 and "still waiting to be sent" in err and
+              "held for approval" in err,
+              "update while held: %d %s" % (rc, err))
+        check(self.n.db("SELECT COUNT(*) FROM approvals")[0][0] == 0,
+              "a refused update was recorded")
+        rc, out, err = self.n.ctl("approve", "bw-upd")
+        check(rc == 0, "approve: %s" % err)
+        wait_until(lambda: all(r[3] in ("sent", "unresolved") for r in
+                               self.rows("bw-upd", "customer_notice")),
+                   20, "version 1 sent")
+        v1 = {r[1]: r for r in self.rows("bw-upd", "customer_notice")}
+        # the investigation goes on: a step succeeds, a new kind of data,
+        # then the incident is closed
+        step = [{"action": "block-src", "started": "2026-11-23T09:00:00Z",
+                 "finished": "2026-11-23T09:00:01Z", "status": "ok",
+                 "detail": "exit 0"}]
+        self.send(s, inc_json("bw-upd", 2, ["u1", "u2", "u3"],
+                              severity="critical", containment=step,
+                              data_kinds=["contact_list", "message"]))
+        rc, _, err = self.n.ctl("close", "bw-upd", "--resolution", "done")
+        check(rc == 0, "close: %s" % err)
+        rc, out, err = self.n.ctl("notify", "bw-upd", "--update", "--reason",
+                                  "containment done; messages were read")
+        check(rc == 0 and "2 customers sent a notice get the next version"
+              in out and "not included: 1 customer" in out and
+              "u3  unresolved" in out, "update: %d %s %s" % (rc, out, err))
+        wait_until(lambda: all(len(self.by_rcpt(srv).get(a, [])) == 2
+                               for a in ("u1@example.org", "u2@example.org")),
+                   20, "the updates")
+        time.sleep(1.0)
+        got = self.by_rcpt(srv)
+        rows = self.rows("bw-upd", "customer_notice")
+        v2 = {r[1]: r for r in rows if r[7] and ".2@" in r[7]}
+        check(sorted(v2) == ["u1", "u2"], "version 2 rows: %s" % rows)
+        check(self.n.db("SELECT customer_id, version FROM notifications "
+                        "WHERE kind = 'customer_notice' AND version > 1 "
+                        "ORDER BY customer_id") == [("u1", 2), ("u2", 2)],
+              "versions")
+        for c in ("u1", "u2"):
+            msgs = [m for _, m in got[c + "@example.org"]]
+            check(len(msgs) == 2, "%s got %d" % (c, len(msgs)))
+            upd = msgs[1]
+            check(str(upd["Subject"]) == "Update to our Notice of Data "
+                  "Breach", "subject %s" % upd["Subject"])
+            check(upd["Message-ID"] == v2[c][7] and
+                  upd["Message-ID"] != v1[c][7], "Message-ID %s (v1 %s)" %
+                  (upd["Message-ID"], v1[c][7]))
+            check(upd["In-Reply-To"] == v1[c][7], "In-Reply-To %s" %
+                  upd["In-Reply-To"])
+            text = flat(text_of(upd))
+            for want in ("with an update to the notice of data breach we "
+                         "sent you on", "What has changed since then",
+                         "We blocked the network address",
+                         "also involved the contents of e-mail messages",
+                         "We completed our investigation of the incident",
+                         "bw-upd / %s" % c):
+                check(want in text, "%s's update lacks %r:\n%s" %
+                      (c, want, text))
+            pos = 0
+            for h in HEADINGS:
+                i = text.find(h, pos)
+                check(i >= 0, "update: heading %s missing" % h)
+                pos = i
+            check("What has changed" in html_of(upd), "HTML part")
+            mine = text.replace("bw-upd / %s" % c, "")
+            for other in {"u1", "u2", "u3"} - {c}:
+                check(other not in mine, "%s in %s's update" % (other, c))
+        wait_until(lambda: any("update" in text_of(m) and "u3" in text_of(m)
+                               and "get none" in flat(text_of(m))
+                               for _, m in self.by_rcpt(srv)[TEAM]),
+                   10, "the team told u3 gets no update")
+        rc, out, _ = self.n.ctl("notify-status", "bw-upd")
+        check("update v2" in out and "update asked for" in out,
+              "notify-status:\n%s" % out)
+        # a second update: version 3, to the same customers
+        rc, out, err = self.n.ctl("notify", "bw-upd", "--update", "--reason",
+                                  "final word")
+        check(rc == 0 and "2 customers" in out, "second update: %s %s" %
+              (out, err))
+        wait_until(lambda: all(len(self.by_rcpt(srv).get(a, [])) == 3
+                               for a in ("u1@example.org", "u2@example.org")),
+                   20, "version 3")
+        time.sleep(0.5)
+        v3 = self.n.db("SELECT customer_id, message_id FROM notifications "
+                       "WHERE version = 3 AND kind = 'customer_notice' "
+                       "ORDER BY customer_id")
+        check([c for c, _ in v3] == ["u1", "u2"], "version 3: %s" % v3)
+        third = self.by_rcpt(srv)["u1@example.org"][2][1]
+        check(third["In-Reply-To"] == v2["u1"][7] and
+              "has not changed since then" in flat(text_of(third)),
+              "version 3 text:\n%s" % text_of(third))
+        rep = self.n.ctl_json("report", "bw-upd", "--format", "json")
+        kinds = [d["kind"] for d in rep["decisions"]]
+        check(kinds.count("update") == 2 and "approval" in kinds,
+              "decisions %s" % kinds)
+        rc, out, _ = self.n.ctl("report", "bw-upd")
+        check("customer notice (update, version 2)" in out and
+              "**update** by %s" % ME in out, "Markdown report:\n%s" % out)
+        self.verify()
+        self.done()
+
+    def refusals(self):
+        csv = self.directory("refu", [("r1", "R", "r1@example.org", "", "")])
+        srv = self.server("refu")
+        self.notifier("refu", srv.port, csv)
+        s = self.sender()
+        self.send(s, inc_json("bw-none", 1, [], notify_customers=False))
+        self.send(s, inc_json("bw-unk", 1, [], notify_customers=False,
+                              affected_unknown=True))
+        self.send(s, inc_json("bw-quiet", 1, ["r1"], notify_customers=False))
+        rc, _, err = self.n.ctl("notify", "bw-none", "--reason", "x")
+        check(rc == 1 and "names no affected customer" in err,
+              "no customers: %d %s" % (rc, err))
+        rc, out, err = self.n.ctl("notify", "bw-unk", "--reason", "x")
+        check(rc == 0 and "no customer is named yet" in out,
+              "scope unknown: %d %s %s" % (rc, out, err))
+        rc, _, err = self.n.ctl("notify", "bw-quiet", "--update", "--reason",
+                                "x")
+        check(rc == 1 and "nothing to update" in err,
+              "update before any notice: %d %s" % (rc, err))
+        rc, _, err = self.n.ctl("notify", "bw-nope", "--reason", "x")
+        check(rc == 3 and "no incident bw-nope" in err, "unknown: %d %s" %
+              (rc, err))
+        for args in (("notify", "bw-quiet"), ("notify", "bw-quiet",
+                                              "--reason", ""),
+                     ("notify", "--reason", "x")):
+            rc, _, err = self.n.ctl(*args)
+            check(rc == 2, "%s: %d %s" % (args, rc, err))
+        check(self.n.db("SELECT decision FROM approvals") == [("notify",)],
+              "refusals recorded: %s" % self.n.db("SELECT * FROM approvals"))
+        self.done()
+        # customer notices turned off in the configuration
+        srv = self.server("refu-off")
+        self.notifier("refu-off", srv.port, csv, notify="customers = false;")
+        s = self.sender()
+        self.send(s, inc_json("bw-off", 1, ["r1"], notify_customers=False))
+        wait_until(lambda: TEAM in self.by_rcpt(srv), 20, "the alert")
+        alert = text_of(self.by_rcpt(srv)[TEAM][0][1])
+        check("notify.customers = false" in alert and
+              "breachwatch notify bw-off --reason" not in alert,
+              "alert:\n%s" % alert)
+        for extra in ([], ["--update"]):
+            rc, _, err = self.n.ctl("notify", "bw-off", "--reason", "x",
+                                    *extra)
+            check(rc == 1 and "notify.customers = false" in err,
+                  "notify %s with customers off: %d %s" % (extra, rc, err))
+        self.verify()
+        self.done()
+
     def log(self, line):
         print(line, flush=True)
 
     def run(self):
         order = ["basic", "retry", "refused", "down", "ambiguous", "rate",
                  "approve", "credentials", "growth", "injection", "kill",
-                 "bulk"]
+                 "decide", "update", "refusals", "bulk"]
         todo = []
         for name in self.scenarios:
             todo += order[:-1] if name == "all" else [name]

@@ -3,9 +3,11 @@
  * shipped templates (notifier/templates) over a real store: a customer
  * notice with one recipient, its title and five headings, this customer's
  * facts and no one else's, text and HTML saying the same with HTML
- * escaped, a stable Message-ID; the alternate contact; refused names; the
- * team alert with everything the team needs; a site's templates over the
- * shipped ones, locales, and template errors at file:line.
+ * escaped, a stable Message-ID; the alternate contact; refused names; an
+ * update of a notice (what changed since the one it updates, another
+ * Message-ID, In-Reply-To); the team alert with everything the team needs
+ * (and how to have the customers told when the rule does not); a site's
+ * templates over the shipped ones, locales, and template errors at file:line.
  */
 #include <check.h>
 #include <stdio.h>
@@ -149,8 +151,8 @@ START_TEST(test_customer_notice)
 	char *h, *text, *html, *dec, *ft;
 	const char *p;
 
-	ck_assert_msg(render_customer(r, rec, &who, who.email, false, 1, T0, &m,
-	                              &err) == 0,
+	ck_assert_msg(render_customer(r, rec, &who, who.email, false, 1, NULL,
+	                              T0, &m, &err) == 0,
 	              "%s:%d: %s", err.file, err.line, err.msg);
 	lines_ok(m.message, 78);
 	/* one recipient: the customer */
@@ -226,12 +228,12 @@ START_TEST(test_customer_notice)
 
 	/* the same inputs, the same Message-ID; another customer, another */
 	ck_assert_int_eq(render_customer(r, rec, &who, who.email, false, 1,
-	                                 T0 + 99 * SEC, &again, &err),
+	                                 NULL, T0 + 99 * SEC, &again, &err),
 	                 0);
 	ck_assert_str_eq(again.message_id, m.message_id);
 	who.id = "c1002";
-	ck_assert_int_eq(render_customer(r, rec, &who, who.email, false, 1, T0,
-	                                 &other, &err),
+	ck_assert_int_eq(render_customer(r, rec, &who, who.email, false, 1,
+	                                 NULL, T0, &other, &err),
 	                 0);
 	ck_assert_str_ne(other.message_id, m.message_id);
 	render_msg_clear(&again);
@@ -241,9 +243,9 @@ START_TEST(test_customer_notice)
 	/* the alternate contact */
 	who.id = "c1001";
 	who.alt_email = "zoe.private@example.net";
-	ck_assert_int_eq(
-	    render_customer(r, rec, &who, who.alt_email, true, 1, T0, &m, &err),
-	    0);
+	ck_assert_int_eq(render_customer(r, rec, &who, who.alt_email, true, 1,
+	                                 NULL, T0, &m, &err),
+	                 0);
 	h = header_of(m.message, "To");
 	ck_assert_ptr_nonnull(strstr(h, "<zoe.private@example.net>"));
 	free(h);
@@ -256,9 +258,9 @@ START_TEST(test_customer_notice)
 
 	/* a line break in a name is refused, not cleaned */
 	who.name = "Eve\r\nBcc: everyone@example.com";
-	ck_assert_int_lt(
-	    render_customer(r, rec, &who, who.email, false, 1, T0, &m, &err),
-	    0);
+	ck_assert_int_lt(render_customer(r, rec, &who, who.email, false, 1,
+	                                 NULL, T0, &m, &err),
+	                 0);
 	ck_assert_ptr_null(m.message);
 	render_destroy(&r);
 	store_record_destroy(&rec);
@@ -324,6 +326,42 @@ START_TEST(test_team_alert)
 	free(text);
 	render_msg_clear(&m);
 
+	/* a rule that does not ask for customer notices: the alert says
+	 * how to have them told; not when they are turned off */
+	t.policy = "auto";
+	t.notify_customers = false;
+	t.notify_hint = true;
+	ck_assert_int_eq(render_team_message(r, rec, &t, T0, &m, &err), 0);
+	text = part_of(m.message, "text/plain");
+	ck_assert_ptr_nonnull(
+	    strstr(text, "The rule does not ask for customer notices"));
+	ck_assert_ptr_nonnull(strstr(text, "    breachwatch notify "
+	                                   "bw-0123456789abcdef --reason"));
+	ck_assert_ptr_null(strstr(text, "breachwatch approve"));
+	free(text);
+	render_msg_clear(&m);
+	t.notify_hint = false;
+	t.customers_off = true;
+	ck_assert_int_eq(render_team_message(r, rec, &t, T0, &m, &err), 0);
+	text = part_of(m.message, "text/plain");
+	ck_assert_ptr_nonnull(strstr(text, "notify.customers = false"));
+	ck_assert_ptr_null(strstr(text, "--reason"));
+	free(text);
+	render_msg_clear(&m);
+	/* decided by an operator: no approval asked for */
+	t.customers_off = false;
+	t.notify_customers = true;
+	t.notify_decided = true;
+	t.policy = "approve";
+	ck_assert_int_eq(render_team_message(r, rec, &t, T0, &m, &err), 0);
+	text = part_of(m.message, "text/plain");
+	ck_assert_ptr_nonnull(strstr(text, "without a further approval"));
+	ck_assert_ptr_null(strstr(text, "HELD"));
+	ck_assert_ptr_null(strstr(text, "breachwatch approve"));
+	free(text);
+	render_msg_clear(&m);
+	t.notify_decided = false;
+
 	/* problems: each customer with what is wrong */
 	{
 		struct store_notification probs[2] = {
@@ -352,6 +390,135 @@ START_TEST(test_team_alert)
 		free(text);
 		render_msg_clear(&m);
 	}
+	render_destroy(&r);
+	store_record_destroy(&rec);
+	cleanup();
+}
+END_TEST
+
+START_TEST(test_customer_update)
+{
+	struct store_record *rec = sample();
+	struct render *r = open_render(NULL);
+	struct directory_entry who = {
+	    .id = "c1001",
+	    .name = "Zoë <b>Müller</b>",
+	    .email = "zoe@example.org",
+	};
+	/* version 1 was sent before the step and before revision 2 came */
+	struct render_update upd = {
+	    .previous_us = T0 + SEC,
+	    .previous_message_id = "<v1.1@example.com>",
+	};
+	struct render_msg m, v1;
+	struct bw_error err;
+	char *h, *text, *html, *ft, *changes;
+	const char *p;
+
+	ck_assert_msg(render_customer(r, rec, &who, who.email, false, 2, &upd,
+	                              T0 + 60 * SEC, &m, &err) == 0,
+	              "%s:%d: %s", err.file, err.line, err.msg);
+	lines_ok(m.message, 78);
+	ck_assert_str_eq(m.subject, "Update to our Notice of Data Breach");
+	h = header_of(m.message, "In-Reply-To");
+	ck_assert_str_eq(h, "<v1.1@example.com>");
+	free(h);
+	h = header_of(m.message, "References");
+	ck_assert_str_eq(h, "<v1.1@example.com>");
+	free(h);
+	/* derived from (incident, customer, version): not version 1's */
+	ck_assert_int_eq(render_customer(r, rec, &who, who.email, false, 1,
+	                                 NULL, T0, &v1, &err),
+	                 0);
+	ck_assert_str_ne(m.message_id, v1.message_id);
+	ck_assert_ptr_nonnull(strstr(m.message_id, ".2@example.com>"));
+	ck_assert_ptr_null(header_of(v1.message, "In-Reply-To"));
+	render_msg_clear(&v1);
+
+	text = part_of(m.message, "text/plain");
+	html = part_of(m.message, "text/html");
+	ft = flat(text);
+	ck_assert_ptr_nonnull(
+	    strstr(ft, "UPDATE TO OUR NOTICE OF DATA BREACH"));
+	ck_assert_ptr_nonnull(strstr(ft, "an update to the notice of data "
+	                                 "breach we sent you on 23 November "
+	                                 "2026 about a security incident at "
+	                                 "Example Mail"));
+	/* what changed since then, before the notice's sections */
+	changes = strstr(ft, "What has changed since then:");
+	ck_assert_ptr_nonnull(changes);
+	ck_assert_ptr_nonnull(strstr(changes, "We stopped the access on 23 "
+	                                      "November 2026 at 08:15 UTC."));
+	ck_assert_ptr_nonnull(strstr(changes, "- We blocked the network "
+	                                      "address the access came from"));
+	ck_assert_ptr_nonnull(strstr(changes, "also involved your contact "
+	                                      "list"));
+	ck_assert_ptr_null(strstr(ft, "completed our investigation"));
+	ck_assert_ptr_null(strstr(ft, "locked the account"));
+	ck_assert(strstr(ft, "What has changed") < strstr(ft, "What Happened"));
+	p = ft;
+	for (size_t i = 1; i < sizeof(headings) / sizeof(headings[0]); i++) {
+		p = strstr(p, headings[i]);
+		ck_assert_msg(p != NULL, "no \"%s\" in order in:\n%s",
+		              headings[i], text);
+	}
+	ck_assert_ptr_nonnull(strstr(ft, "bw-0123456789abcdef / c1001"));
+	ck_assert_ptr_null(strstr(m.message, "c1002"));
+	ck_assert_ptr_null(strstr(text, "203.0.113.9"));
+	ck_assert_ptr_nonnull(
+	    strstr(html, "<h1>Update to our Notice of Data Breach</h1>"));
+	ck_assert_ptr_nonnull(strstr(html, "<h2>What Happened</h2>"));
+	ck_assert_ptr_nonnull(strstr(html, "Dear Zoë &lt;b&gt;Müller"));
+	ck_assert_ptr_nonnull(strstr(html, "What has changed since then"));
+	free(ft);
+	free(text);
+	free(html);
+	render_msg_clear(&m);
+
+	/* sent after everything: nothing new to say, the notice again */
+	upd.previous_us = T0 + 10 * SEC;
+	ck_assert_int_eq(render_customer(r, rec, &who, who.email, false, 3,
+	                                 &upd, T0 + 60 * SEC, &m, &err),
+	                 0);
+	text = part_of(m.message, "text/plain");
+	ft = flat(text);
+	ck_assert_ptr_null(strstr(ft, "What has changed"));
+	ck_assert_ptr_nonnull(strstr(ft, "has not changed since then"));
+	/* the sections still tell every step taken */
+	ck_assert_ptr_nonnull(strstr(ft, "We blocked the network address"));
+	free(ft);
+	free(text);
+	render_msg_clear(&m);
+
+	/* closed since: said among the changes; closed before: said apart */
+	rec->inc.state = STORE_CLOSED;
+	rec->inc.closed_us = T0 + 86400 * SEC;
+	ck_assert_int_eq(render_customer(r, rec, &who, who.email, false, 3,
+	                                 &upd, T0 + 90000 * SEC, &m, &err),
+	                 0);
+	text = part_of(m.message, "text/plain");
+	ft = flat(text);
+	changes = strstr(ft, "What has changed since then:");
+	ck_assert_ptr_nonnull(changes);
+	ck_assert_ptr_nonnull(strstr(changes, "- We completed our "
+	                                      "investigation of the incident "
+	                                      "on 24 November 2026."));
+	free(ft);
+	free(text);
+	render_msg_clear(&m);
+	upd.previous_us = T0 + 2 * 86400 * SEC;
+	ck_assert_int_eq(render_customer(r, rec, &who, who.email, false, 4,
+	                                 &upd, T0 + 3 * 86400 * SEC, &m, &err),
+	                 0);
+	text = part_of(m.message, "text/plain");
+	ft = flat(text);
+	ck_assert_ptr_null(strstr(ft, "What has changed"));
+	ck_assert_ptr_nonnull(strstr(ft, "we sent you on 25 November 2026"));
+	ck_assert_ptr_nonnull(strstr(ft, "We completed our investigation of "
+	                                 "the incident on 24 November 2026."));
+	free(ft);
+	free(text);
+	render_msg_clear(&m);
 	render_destroy(&r);
 	store_record_destroy(&rec);
 	cleanup();
@@ -397,9 +564,9 @@ START_TEST(test_site_templates)
 	p.site_dir = site;
 	r = render_new(&p, &err);
 	ck_assert_msg(r != NULL, "%s", err.msg);
-	ck_assert_int_eq(
-	    render_customer(r, rec, &who, who.email, false, 1, T0, &m, &err),
-	    0);
+	ck_assert_int_eq(render_customer(r, rec, &who, who.email, false, 1,
+	                                 NULL, T0, &m, &err),
+	                 0);
 	ck_assert_str_eq(m.subject, "Avis de violation de donnees");
 	text = part_of(m.message, "text/plain");
 	ck_assert_str_eq(text, "Bonjour Ann, On a lu vos contacts.\n");
@@ -408,6 +575,25 @@ START_TEST(test_site_templates)
 	text = part_of(m.message, "text/html");
 	ck_assert_ptr_nonnull(strstr(text, "What Happened"));
 	ck_assert_ptr_nonnull(strstr(text, "lang=\"fr-CA\""));
+	free(text);
+	render_msg_clear(&m);
+	/* the update's template is the site's too; the sections it does
+	 * not override are the shipped ones */
+	snprintf(path, sizeof(path), "%s/fr/customer-update.txt", site);
+	put_file(path, "Subject: Mise a jour de notre avis\n\nDepuis le "
+	               "{{update.previous_date}}:\n{{> "
+	               "notice-sections.txt}}");
+	{
+		const struct render_update upd = {.previous_us = T0};
+
+		ck_assert_int_eq(render_customer(r, rec, &who, who.email, false,
+		                                 2, &upd, T0, &m, &err),
+		                 0);
+	}
+	ck_assert_str_eq(m.subject, "Mise a jour de notre avis");
+	text = part_of(m.message, "text/plain");
+	ck_assert_ptr_nonnull(strstr(text, "Depuis le 23 November 2026:\n"));
+	ck_assert_ptr_nonnull(strstr(text, "What Happened"));
 	free(text);
 	render_msg_clear(&m);
 	render_destroy(&r);
@@ -436,6 +622,7 @@ Suite *bw_test_suite(void)
 	TCase *tc = tcase_create("render");
 
 	tcase_add_test(tc, test_customer_notice);
+	tcase_add_test(tc, test_customer_update);
 	tcase_add_test(tc, test_team_alert);
 	tcase_add_test(tc, test_site_templates);
 	suite_add_tcase(s, tc);

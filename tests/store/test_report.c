@@ -1,6 +1,7 @@
 /*
  * test_report.c - the breach record of one incident (notifier/report.c) as
- * Markdown and JSON, from a real store.
+ * Markdown and JSON, from a real store; the operators' decisions about the
+ * notices (approve, notify, update) among its decisions.
  */
 #include <check.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 
 #include "buf.h"
 #include "incident.h"
+#include "outbox.h"
 #include "report.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -314,6 +316,115 @@ START_TEST(test_hostile_text)
 }
 END_TEST
 
+/* The populated incident after an approval, an operator's notify and an
+ * update whose notice (version 2) was made. */
+static void decide_all(void)
+{
+	struct bw_error err = {0};
+	struct store *s = open_ok();
+	struct outbox_decision_req d = {
+		.decision = OUTBOX_NOTIFY,
+		.operator_name = "erin",
+		.reason = "ticket 12: staff had no reason",
+		.customers = 3,
+	};
+	struct outbox_decided done;
+	struct outbox_msg m = {
+		.kind = OUTBOX_CUSTOMER,
+		.customer_id = "c99",
+		.version = 2,
+		.reason = "update asked for by frank",
+		.recipient = "c99@example.org",
+		.recipient_kind = "primary",
+		.state = OUTBOX_PENDING,
+		.severity = BW_SEV_HIGH,
+		.customers = 3,
+		.message_id = "<c99.2@example.com>",
+		.subject = "Update to our Notice of Data Breach",
+		.message = "To: c99@example.org\r\n\r\nbody\r\n",
+	};
+	uint64_t released;
+
+	ck_assert_int_eq(outbox_approve(s, ID, "dora", NULL, T0 + 2 * HOUR,
+					&released, &err),
+			 0);
+	ck_assert_int_eq(outbox_decide(s, ID, &d, NULL, 0, "x",
+				       T0 + 2 * HOUR + SEC, &done, &err),
+			 0);
+	d = (struct outbox_decision_req){.decision = OUTBOX_UPDATE,
+					 .operator_name = "frank",
+					 .reason = "the access was stopped",
+					 .customers = 1};
+	ck_assert_int_eq(outbox_decide(s, ID, &d, NULL, 0, "x",
+				       T0 + 2 * HOUR + 2 * SEC, &done, &err),
+			 0);
+	m.customer_row = raw_int("SELECT id FROM customers WHERE customer_id ="
+				 " 'c99'");
+	ck_assert_msg(outbox_add(s, ID, &m, 1, "x", T0 + 2 * HOUR + 3 * SEC,
+				 NULL, &err) == 0,
+		      "%s", err.msg);
+	store_close(&s);
+}
+
+START_TEST(test_decisions)
+{
+	json_error_t jerr;
+	json_t *o, *a, *x;
+	char *md, *text;
+	size_t i;
+	const char *kinds[3] = {0};
+
+	fresh_dir();
+	populate();
+	decide_all();
+	md = report(ID, REPORT_MARKDOWN, T0 + 4 * HOUR);
+	has(md, "- Customers to be notified: yes (an operator's decision)");
+	has(md, "- Customer notices approved, 2026-11-23T10:15:00Z, by dora: "
+		"0 held notices released");
+	has(md, "- Customers to be told (an operator's decision), "
+		"2026-11-23T10:15:01Z, by erin: 3 customers named then, 0 held "
+		"notices released: ticket 12: staff had no reason");
+	has(md, "- Update of the customer notices asked for, "
+		"2026-11-23T10:15:02Z, by frank: for the 1 customers sent a "
+		"notice: the access was stopped");
+	has(md, "| customer notice (update, version 2) | c99 |");
+	has(md, "customer notice updates made (version 2)");
+	has(md, "**notify** by erin: 3 customers named then");
+	has(md, "**update** by frank: for the 1 customers");
+	has(md, "**approval** by dora");
+	free(md);
+
+	text = report(ID, REPORT_JSON, T0 + 4 * HOUR);
+	o = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	ck_assert_msg(o != NULL, "%s", jerr.text);
+	ck_assert(json_is_true(member(o, "effects.notify_decided")));
+	a = member(o, "notifications.approvals");
+	ck_assert_uint_eq(json_array_size(a), 3);
+	ck_assert_str_eq(mstr(json_array_get(a, 1), "decision"), "notify");
+	ck_assert_str_eq(mstr(json_array_get(a, 2), "decision"), "update");
+	ck_assert_int_eq(json_integer_value(json_object_get(
+			     json_array_get(a, 2), "customers")),
+			 1);
+	a = member(o, "decisions");
+	for (i = 0; i < json_array_size(a); i++) {
+		x = json_array_get(a, i);
+		if (strcmp(mstr(x, "kind"), "approval") == 0)
+			kinds[0] = mstr(x, "by");
+		else if (strcmp(mstr(x, "kind"), "notify") == 0)
+			kinds[1] = mstr(x, "reason");
+		else if (strcmp(mstr(x, "kind"), "update") == 0)
+			kinds[2] = mstr(x, "reason");
+	}
+	ck_assert_str_eq(kinds[0], "dora");
+	ck_assert_str_eq(kinds[1], "ticket 12: staff had no reason");
+	ck_assert_str_eq(kinds[2], "the access was stopped");
+	ck_assert(json_is_true(member(o, "audit.verified")));
+	json_decref(o);
+	free(text);
+	remove_dir();
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	struct bw_error err = {0};
@@ -356,6 +467,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, test_json_members);
 	tcase_add_test(tc, test_broken_chain_reported);
 	tcase_add_test(tc, test_hostile_text);
+	tcase_add_test(tc, test_decisions);
 	tcase_add_test(tc, test_errors);
 	suite_add_tcase(s, tc);
 	return s;
