@@ -12,8 +12,10 @@ notifier, which keeps the breach record and writes every e-mail as an .eml
 file (the file: transport: nothing leaves the machine). The customer
 directory is examples/demo/customers.csv; one affected customer (c1020) is
 missing from it on purpose. Then it shows, for a person: the incidents,
-where the e-mails were written, the security team's alert and a customer's
-notice, and stops both daemons. Everything is kept in BUILD_DIR/demo.
+where the e-mails were written, an operator having the customers of an
+incident that the rules leave to the team told (`breachwatch notify`),
+the security team's alert and a customer's notice, and stops both
+daemons. Everything is kept in BUILD_DIR/demo.
 
 Every wait is bounded; the daemons are stopped by their PID.
 """
@@ -246,6 +248,41 @@ def show(title, path, body, limit):
     print()
 
 
+def operator_decides(cli, d):
+    """Some rules leave the customers to the team (the alert says how to
+    have them told): play the operator who looked into the largest such
+    incident and decided its customers must be told."""
+    rows = db(d, "SELECT i.incident_id, i.title, COUNT(c.id) FROM incidents "
+                 "i JOIN customers c ON c.incident_id = i.incident_id "
+                 "WHERE NOT i.notify_customers GROUP BY i.incident_id "
+                 "ORDER BY COUNT(c.id) DESC, i.incident_id LIMIT 1")
+    if not rows:
+        return
+    inc, title, n = rows[0]
+    reason = "its statements read the contact lists of these customers"
+    print("%s (\"%s\", %d customers):\nits rule leaves it to the team to "
+          "decide whether the customers are told.\nHaving looked, an "
+          "operator runs:\n  breachwatch notify %s --reason '%s'" %
+          (inc, title, n, inc, reason))
+    out = run([cli, "--socket", os.path.join(d, "notifier.sock"), "notify",
+               inc, "--reason", reason])
+    print("  " + out.strip().replace("\n", "\n  "))
+
+    def told():
+        sent = db(d, "SELECT COUNT(*) FROM notifications WHERE incident_id "
+                     "= '%s' AND kind = 'customer_notice' AND state IN "
+                     "('sent', 'unresolved')" % inc)[0][0]
+        busy = db(d, "SELECT COUNT(*) FROM notifications WHERE state IN "
+                     "('pending', 'sending')")[0][0]
+        return sent >= n and busy == 0
+    wait_for(told, GROUPING_WAIT + 30, "the notices of %s" % inc)
+    sent = db(d, "SELECT COUNT(*) FROM notifications WHERE incident_id = "
+                 "'%s' AND kind = 'customer_notice' AND state = 'sent'" %
+              inc)[0][0]
+    print("  %d more customer notices written under %s/\n" %
+          (sent, rel(os.path.join(d, "mail", inc))))
+
+
 def main():
     if len(sys.argv) != 2:
         print(__doc__.split("\n\n")[1], file=sys.stderr)
@@ -332,6 +369,8 @@ def main():
                   "alternate address: %s" %
                   ", ".join("%s (%s)" % (r[2], r[3]) for r in alternate))
         print()
+
+        operator_decides(cli, d)
 
         # the biggest incident with notices: its team alert, one notice
         with_notices = sorted({r[0] for r in cust},
