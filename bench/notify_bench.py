@@ -202,6 +202,8 @@ def main():
     ap.add_argument("--connections", type=int, default=4)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
+    # the notifier's config wants absolute paths
+    args.build = os.path.abspath(args.build)
     args.notifier = os.path.join(args.build, "notifier",
                                  "breachwatch-notifier")
     args.cli = os.path.join(args.build, "cli", "breachwatch")
