@@ -504,6 +504,20 @@ static int check_message_id(const char *id, struct bw_error *err)
 	return 0;
 }
 
+/* "name: <id>" (checked), the id on a line of its own when it would not
+ * fit: a msg-id is never folded inside nor encoded. */
+static int put_id(struct bw_buf *out, const char *name, const char *id,
+                  struct bw_error *err)
+{
+	if (check_message_id(id, err) < 0)
+		return -1;
+	if (bw_buf_printf(out, "%s:%s%s\r\n", name,
+	                  strlen(name) + 2 + strlen(id) > FOLD ? "\r\n " : " ",
+	                  id) < 0)
+		return full(err);
+	return 0;
+}
+
 static int part(struct bw_buf *out, const char *type, const char *body,
                 struct bw_error *err)
 {
@@ -534,13 +548,16 @@ int mime_build(const struct mime_msg *m, struct bw_buf *out,
 	if (mime_header(out, "Subject", m->subject != NULL ? m->subject : "",
 	                err) < 0)
 		return -1;
-	if (bw_buf_printf(out,
-	                  "Date: %s\r\n"
-	                  "Message-ID: %s\r\n"
-	                  "Auto-Submitted: auto-generated\r\n"
-	                  "MIME-Version: 1.0\r\n",
-	                  mime_date(m->date_us, date, sizeof(date)),
-	                  m->message_id) < 0)
+	if (bw_buf_printf(out, "Date: %s\r\n",
+	                  mime_date(m->date_us, date, sizeof(date))) < 0)
+		return full(err);
+	if (put_id(out, "Message-ID", m->message_id, err) < 0 ||
+	    (m->in_reply_to != NULL &&
+	     (put_id(out, "In-Reply-To", m->in_reply_to, err) < 0 ||
+	      put_id(out, "References", m->in_reply_to, err) < 0)))
+		return -1;
+	if (bw_buf_addstr(out, "Auto-Submitted: auto-generated\r\n"
+	                       "MIME-Version: 1.0\r\n") < 0)
 		return full(err);
 	for (size_t i = 0; i < m->n_extra; i++)
 		if (mime_header(out, m->extra[i].name, m->extra[i].value, err) <

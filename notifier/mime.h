@@ -96,6 +96,9 @@ struct mime_msg {
 	const char *reply_to;  /* address, may be NULL */
 	const char *subject;
 	const char *message_id; /* "<...>" */
+	/* "<...>" of the message this one follows (In-Reply-To and
+	 * References), may be NULL */
+	const char *in_reply_to;
 	int64_t date_us;
 	const char *text; /* the text/plain part */
 	const char *html; /* the text/html part; NULL: text only */
@@ -104,8 +107,9 @@ struct mime_msg {
 };
 
 /* Build the whole message into out (CRLF line ends, headers then body):
- * From, To, Reply-To, Subject, Date, Message-ID, Auto-Submitted:
- * auto-generated, MIME-Version, the extra headers, and a text/plain part or
+ * From, To, Reply-To, Subject, Date, Message-ID, In-Reply-To and
+ * References (when in_reply_to), Auto-Submitted: auto-generated,
+ * MIME-Version, the extra headers, and a text/plain part or
  * a multipart/alternative of text and HTML. Returns -1 with err when a
  * value is refused (naming it) or the message is over MIME_MAX_MESSAGE;
  * out then holds a partial message to be thrown away. */

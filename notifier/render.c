@@ -122,9 +122,10 @@ static size_t locales(const char *loc, char out[3][MAX_LOCALE])
 }
 
 /* Find name (a relative path) for locale: site then shipped, per locale.
- * 1 with *out, 0 when nowhere, -1 with err. */
+ * 1 with *out (and, when at is not NULL, the locale it was found for in
+ * at[MAX_LOCALE]), 0 when nowhere, -1 with err. */
 static int find(struct render *r, const char *locale, const char *name,
-                struct file **out, struct bw_error *err)
+                struct file **out, char *at, struct bw_error *err)
 {
 	char locs[3][MAX_LOCALE];
 	const char *dirs[2] = {r->site_dir, r->shipped_dir};
@@ -142,8 +143,11 @@ static int find(struct render *r, const char *locale, const char *name,
 			free(path);
 			if (rc < 0)
 				return -1;
-			if ((*out)->text != NULL)
+			if ((*out)->text != NULL) {
+				if (at != NULL)
+					memcpy(at, locs[i], MAX_LOCALE);
 				return 1;
+			}
 		}
 	}
 	return 0;
@@ -152,7 +156,7 @@ static int find(struct render *r, const char *locale, const char *name,
 static int need(struct render *r, const char *locale, const char *name,
                 struct file **out, struct bw_error *err)
 {
-	int rc = find(r, locale, name, out, err);
+	int rc = find(r, locale, name, out, NULL, err);
 
 	if (rc == 0)
 		return bw_error_set(err, NULL, 0,
@@ -242,7 +246,7 @@ static json_t *category(struct render *r, const char *locale, const char *cat,
 	    strspn(cat, "abcdefghijklmnopqrstuvwxyz0123456789-_") ==
 	        strlen(cat)) {
 		snprintf(name, sizeof(name), "categories/%s.conf", cat);
-		rc = find(r, locale, name, &f, err);
+		rc = find(r, locale, name, &f, NULL, err);
 		if (rc < 0)
 			return NULL;
 	}
@@ -840,7 +844,7 @@ static int build(struct render *r, const char *to_name, const char *to,
                  const char *severity, const char *in_reply_to, int64_t now_us,
                  struct render_msg *out, struct bw_error *err)
 {
-	struct mime_header_kv extra[4] = {
+	struct mime_header_kv extra[2] = {
 	    {"X-Breachwatch-Incident", incident_id},
 	};
 	size_t n_extra = 1;
@@ -852,6 +856,7 @@ static int build(struct render *r, const char *to_name, const char *to,
 	    .reply_to = r->reply_to,
 	    .subject = subject,
 	    .message_id = message_id,
+	    .in_reply_to = in_reply_to,
 	    .date_us = now_us,
 	    .text = text,
 	    .html = html,
@@ -862,12 +867,6 @@ static int build(struct render *r, const char *to_name, const char *to,
 	if (severity != NULL)
 		extra[n_extra++] =
 		    (struct mime_header_kv){"X-Breachwatch-Severity", severity};
-	if (in_reply_to != NULL) {
-		extra[n_extra++] =
-		    (struct mime_header_kv){"In-Reply-To", in_reply_to};
-		extra[n_extra++] =
-		    (struct mime_header_kv){"References", in_reply_to};
-	}
 	m.n_extra = n_extra;
 
 	bw_buf_init(&b, MIME_MAX_MESSAGE);
@@ -928,7 +927,7 @@ int render_customer(struct render *r, const struct store_record *rec,
 	json_t *ctx = NULL, *ph, *cat, *cust;
 	char *text = NULL, *html = NULL, *subject = NULL, *mid = NULL;
 	char *flowed = NULL;
-	char locs[3][MAX_LOCALE];
+	char lang[MAX_LOCALE];
 	const char *body;
 	int rc = -1;
 
@@ -937,7 +936,18 @@ int render_customer(struct render *r, const struct store_record *rec,
 	cat = ph != NULL ? category(r, loc, rec->inc.category, err) : NULL;
 	if (cat == NULL)
 		return -1;
-	locales(loc, locs);
+	/* the HTML part says which language it is in: the one of the
+	 * template found, not the customer's when there is none for it */
+	{
+		struct file *f;
+		int found = find(r, loc, htm, &f, lang, err);
+
+		if (found <= 0) {
+			if (found == 0)
+				(void)need(r, loc, htm, &f, err);
+			return -1;
+		}
+	}
 	ctx = jb_new(json_object());
 	jb_set(ctx, "org", org_json(r));
 	cust = jb_new(json_object());
@@ -946,7 +956,7 @@ int render_customer(struct render *r, const struct store_record *rec,
 	       who->name != NULL ? jsafe(who->name, true) : json_null());
 	jb_set(cust, "to", json_string(to));
 	jb_set(cust, "alternate", json_boolean(alternate));
-	jb_set(cust, "lang", json_string(locs[0]));
+	jb_set(cust, "lang", json_string(lang));
 	jb_set(ctx, "customer", cust);
 	jb_set(ctx, "incident", incident_json(rec, ph, false, now_us));
 	jb_set(ctx, "category", json_copy(cat));

@@ -112,7 +112,7 @@ char *header_of(const char *msg, const char *name)
 	char key[80];
 	const char *p, *end;
 
-	snprintf(key, sizeof(key), "\r\n%s: ", name);
+	snprintf(key, sizeof(key), "\r\n%s:", name);
 	if (strncmp(msg, key + 2, strlen(key) - 2) == 0)
 		p = msg + strlen(key) - 2;
 	else {
@@ -121,6 +121,8 @@ char *header_of(const char *msg, const char *name)
 			return NULL;
 		p += strlen(key);
 	}
+	if (*p == ' ')
+		p++;
 	end = p;
 	while ((end = strstr(end, "\r\n")) != NULL && end[2] == ' ')
 		end += 2;
