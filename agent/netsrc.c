@@ -211,7 +211,7 @@ static void on_end(void *arg, struct flow *f, enum flow_end why,
 	}
 	proto = app_proto_name(app_flow_proto(nf->app));
 	app_flow_end(&ns->app, &nf->app, f, &pk);
-	o = outcome(f);
+	o = nf->established ? "established" : outcome(f);
 	flow_event(ns, f, "close", ts_us, &ev);
 	ev.detail = (struct bw_str){ proto, (uint32_t)strlen(proto) };
 	ev.outcome = (struct bw_str){ o, (uint32_t)strlen(o) };
@@ -330,18 +330,21 @@ static void progress(struct netsrc *ns, struct flow *f, struct nflow *nf)
 	on_event(ns, &ev);
 }
 
-/* A TCP session under way: the first payload byte of a connection the
- * server answered (its SYN-ACK seen, or, joined midway, packets both
- * ways). A handshake alone (a scanner's probe) is not one. Made once per
- * flow, before the payload reaches the extractors, so a rule on sessions
- * (a database port from the wrong host) fires at their start rather than
- * at their end. */
-static void established(struct netsrc *ns, struct flow *f, struct nflow *nf)
+/* A TCP session under way: the first payload byte, outside a reset, of
+ * a connection the server answered (its SYN-ACK seen, or its own bytes
+ * after the SYN if the capture lost the SYN-ACK, or, joined midway,
+ * packets both ways). A handshake alone (a scanner's probe) is not one.
+ * Made once per flow, before the payload reaches the extractors, so a
+ * rule on sessions (a database port from the wrong host) fires at their
+ * start rather than at their end. The close event's outcome agrees. */
+static void established(struct netsrc *ns, struct flow *f, struct nflow *nf,
+			int dir)
 {
 	struct bw_event ev;
 
-	if (!f->synack && (f->syn || f->dir[FLOW_C2S].packets == 0 ||
-			   f->dir[FLOW_S2C].packets == 0))
+	if (!f->synack && !(f->syn && dir == FLOW_S2C) &&
+	    (f->syn || f->dir[FLOW_C2S].packets == 0 ||
+	     f->dir[FLOW_S2C].packets == 0))
 		return;
 	nf->established = true;
 	flow_event(ns, f, "established", ns->pk.ts_us, &ev);
@@ -381,8 +384,9 @@ static void packet(struct netsrc *ns, const struct capture_packet *cp)
 		struct nflow *nf = f->user;
 		struct deliver_arg a = { ns, f, nf, dir };
 
-		if (!nf->established && dp.payload_wire > 0)
-			established(ns, f, nf);
+		if (!nf->established && dp.payload_wire > 0 &&
+		    !(dp.tcp_flags & TCPF_RST))
+			established(ns, f, nf, dir);
 
 		stream_segment(&ns->sctx, &nf->s[dir], dp.tcp_flags, dp.seq,
 			       dp.payload, dp.payload_len, dp.payload_wire,

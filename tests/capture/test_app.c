@@ -617,6 +617,108 @@ START_TEST(flow_events)
 }
 END_TEST
 
+/* One TCP segment from `from` to `to` as an Ethernet frame. */
+static void seg(struct pg_file *pf, struct pg_ep from, struct pg_ep to,
+		uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
+{
+	uint8_t l4[256], ip[320], fr[352];
+	size_t len = data != NULL ? strlen(data) : 0, n;
+
+	n = pg_tcp(l4, from.port, to.port, seq, ack, flags, data, len);
+	n = pg_ip(ip, &from, &to, 6, l4, n);
+	n = pg_eth(fr, ip, n);
+	pg_file_frame(pf, fr, n, n);
+}
+
+/* Whether the line starting at l contains needle. */
+static bool in_line(const char *l, const char *needle)
+{
+	const char *nl = strchr(l, '\n');
+	const char *at = strstr(l, needle);
+
+	return at != NULL && (nl == NULL || at < nl);
+}
+
+/* The `established` event: once per TCP flow, whoever speaks first, with
+ * the SYN retransmitted, joined midway, the SYN-ACK lost by the capture;
+ * never for a connection nobody answered, nor for bytes in a reset. */
+START_TEST(flow_established)
+{
+	struct pg_file pf;
+	struct pg_tcp_session t;
+	struct pg_ep c = pg_ep("10.1.0.66", 40021), s = pg_ep("10.1.0.1", 3306);
+	struct pg_ep m = pg_ep("10.1.0.67", 40022), r = pg_ep("10.1.0.68", 40023);
+	struct pg_ep u = pg_ep("10.1.0.69", 40024), k = pg_ep("10.1.0.70", 40025);
+	struct pg_ep x = pg_ep("10.1.0.72", 40027);
+	const char *l;
+	char *out;
+
+	pg_file_open(&pf, "established.pcap", 1, false, false);
+	/* MySQL: the SYN sent twice, then the server's greeting first */
+	seg(&pf, c, s, 100, 0, 0x02, NULL);
+	seg(&pf, c, s, 100, 0, 0x02, NULL);
+	seg(&pf, s, c, 500, 101, 0x12, NULL);
+	seg(&pf, c, s, 101, 501, 0x10, NULL);
+	seg(&pf, s, c, 501, 101, 0x18, "greeting");
+	seg(&pf, c, s, 101, 502, 0x18, "login");
+	seg(&pf, s, c, 502, 106, 0x18, "ok");
+	/* joined midway: the server's bytes first, then the client's */
+	seg(&pf, s, m, 9000, 7000, 0x18, "rows");
+	seg(&pf, s, m, 9004, 7000, 0x18, "more rows");
+	seg(&pf, m, s, 7000, 9013, 0x18, "next");
+	seg(&pf, s, m, 9013, 7004, 0x18, "rows");
+	/* refused: the reset carries bytes (RFC 1122 allows it) */
+	seg(&pf, r, s, 300, 0, 0x02, NULL);
+	seg(&pf, s, r, 0, 301, 0x14, "closed");
+	/* unanswered with bytes in the SYN (TCP Fast Open) */
+	seg(&pf, u, s, 400, 0, 0x02, "early");
+	/* the SYN-ACK lost by the capture: the server's bytes answer */
+	seg(&pf, k, s, 600, 0, 0x02, NULL);
+	seg(&pf, k, s, 601, 801, 0x10, NULL);
+	seg(&pf, s, k, 801, 601, 0x18, "greeting");
+	seg(&pf, k, s, 601, 813, 0x18, "login");
+	/* a handshake the client resets with bytes in the reset */
+	seg(&pf, x, s, 700, 0, 0x02, NULL);
+	seg(&pf, s, x, 900, 701, 0x12, NULL);
+	seg(&pf, x, s, 701, 901, 0x14, "abort");
+	/* a plain session, to see the count is per flow */
+	pg_tcp_open(&t, &pf, pg_ep("10.1.0.71", 40026), s);
+	pg_tcp_send(&t, true, "hello", 5);
+	pg_tcp_send(&t, false, "hello", 5);
+	pg_tcp_close(&t);
+	out = events_of(&pf);
+
+	ck_assert_int_eq(count_lines(out, "action=open"), 7);
+	ck_assert_int_eq(count_lines(out, "action=established"), 4);
+	/* the greeting (packet 5) starts the session, not the handshake */
+	l = line_with(out, 0, "action=established", "src_port=40021", NULL);
+	ck_assert_ptr_nonnull(l);
+	ck_assert(in_line(l, "outcome=established"));
+	ck_assert(in_line(l, " #5\n"));
+	ck_assert(!in_line(l, "midstream"));
+	/* midway: at the client's first bytes (packet 10), once */
+	l = line_with(out, 0, "action=established", "src_port=40022", NULL);
+	ck_assert_ptr_nonnull(l);
+	ck_assert(in_line(l, "detail=midstream"));
+	ck_assert(in_line(l, " #10\n"));
+	ck_assert_ptr_null(line_with(out, 0, "action=established",
+				     "src_port=40023", NULL));
+	HAS(out, "action=close", "src_port=40023", "outcome=refused");
+	ck_assert_ptr_null(line_with(out, 0, "action=established",
+				     "src_port=40024", NULL));
+	HAS(out, "action=close", "src_port=40024", "outcome=unanswered");
+	/* the SYN-ACK not seen: at the server's greeting (packet 17) */
+	l = line_with(out, 0, "action=established", "src_port=40025", NULL);
+	ck_assert_ptr_nonnull(l);
+	ck_assert(in_line(l, " #17\n"));
+	HAS(out, "action=close", "src_port=40025", "outcome=established");
+	ck_assert_ptr_null(line_with(out, 0, "action=established",
+				     "src_port=40027", NULL));
+	HAS(out, "action=established", "src_port=40026");
+	free(out);
+}
+END_TEST
+
 /* A long flow reports its bytes as it goes; progress and close events add
  * up to its total. */
 START_TEST(flow_progress)
@@ -745,6 +847,7 @@ Suite *bw_test_suite(void)
 	tcase_add_test(tc, postgres);
 	tcase_add_test(tc, ssh);
 	tcase_add_test(tc, flow_events);
+	tcase_add_test(tc, flow_established);
 	suite_add_tcase(s, tc);
 	return s;
 }
