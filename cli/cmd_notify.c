@@ -340,9 +340,10 @@ int cmd_notify_status(struct cli *c, int argc, char **argv)
 		notices = "yes";
 	else
 		notices = "not asked for by the rule";
-	printf("\n  %lld affected customers; notices: %s%s; policy %s; "
+	printf("\n  %lld affected customer%s; notices: %s%s; policy %s; "
 	       "GDPR 72 h deadline %s\n",
-	       out_int(st, "customers"), notices,
+	       out_int(st, "customers"),
+	       out_int(st, "customers") == 1 ? "" : "s", notices,
 	       json_is_true(json_object_get(st, "credentials"))
 	           ? ", to the alternate contact (credentials)"
 	           : "",

@@ -314,10 +314,12 @@ static void build_timeline(const struct store_record *r, struct timeline *t)
 		tl_add(t, v->received_us, TL_REVISION,
 		       xasprintf("revision %" PRIu32 " received", v->revision),
 		       v->agent,
-		       xasprintf("severity %s, %zu customers, %" PRIu64
-				 " events%s",
+		       xasprintf("severity %s, %zu customer%s, %" PRIu64
+				 " event%s%s",
 				 sev(v->severity), v->n_customers,
+				 v->n_customers == 1 ? "" : "s",
 				 v->event_count,
+				 v->event_count == 1 ? "" : "s",
 				 v->quiet ? "; the agent closed it (quiet)"
 					  : ""),
 		       v->revision);

@@ -335,6 +335,12 @@ class Test:
         finally:
             s.close()
         out, _ = self.expect(0, "notify-status", ID4)
+        check("\n  1 affected customer; notices:" in out,
+              "notify-status: one customer, singular:\n%s" % out)
+        out, _ = self.expect(0, "report", ID4)
+        check("| severity high, 1 customer, 3 events |" in out,
+              "report: one customer, singular:\n%s" % out)
+        out, _ = self.expect(0, "notify-status", ID4)
         check("notices: not asked for by the rule" in out and
               "breachwatch notify %s --reason" % ID4 in out,
               "notify-status before:\n%s" % out)

@@ -309,6 +309,8 @@ START_TEST(test_team_alert)
 	ck_assert_ptr_nonnull(strstr(text, "Rule          web-bulk-contacts"));
 	ck_assert_ptr_nonnull(strstr(text, "Category      bulk-read"));
 	ck_assert_ptr_nonnull(strstr(text, "Host          mail-db-1"));
+	/* the number of events on a line of its own: never "1 events" */
+	ck_assert_ptr_nonnull(strstr(text, "\nEvents        40\n"));
 	ck_assert_ptr_nonnull(strstr(text, "Actor ip      203.0.113.9"));
 	ck_assert_ptr_nonnull(strstr(text, "AFFECTED CUSTOMERS: 3"));
 	ck_assert_ptr_nonnull(strstr(text, "  c1001\n  c1002\n  c1003\n"));
