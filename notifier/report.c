@@ -707,7 +707,7 @@ static void md_timeline(struct md *o, const struct timeline *t)
 		mdt(o, it->kind == TL_STATE ? it->reason : it->detail);
 		mdf(o, "\n");
 	}
-	mdf(o, "%s\n", n == 0 ? "None recorded yet." : "");
+	mdf(o, "%s\n", n == 0 ? "None recorded yet.\n" : "");
 }
 
 static void md_audit(struct md *o, const struct store_record *r,

@@ -340,6 +340,9 @@ class Test:
         out, _ = self.expect(0, "report", ID4)
         check("| severity high, 1 customer, 3 events |" in out,
               "report: one customer, singular:\n%s" % out)
+        # a heading after a paragraph has a blank line before it
+        check("\nNone recorded yet.\n\n## Audit trail\n" in out,
+              "report: no blank line before a heading:\n%s" % out)
         out, _ = self.expect(0, "notify-status", ID4)
         check("notices: not asked for by the rule" in out and
               "breachwatch notify %s --reason" % ID4 in out,
