@@ -238,6 +238,7 @@ static void emit_one(struct app_ctx *c, struct app_flow *af,
 		     const char *what, uint32_t n, const char *sample)
 {
 	struct bw_event ev;
+	const char *noun, *proto;
 
 	/* src is the client, dst the server, as in every event; detail and
 	 * the byte field say which way the items went. */
@@ -252,9 +253,15 @@ static void emit_one(struct app_ctx *c, struct app_flow *af,
 		ev.detail = BW_STR_LIT("to_server");
 		ev.bytes_in = n;
 	}
-	ev.raw = app_raw(c, f, "%s %u %s in cleartext %s, e.g. %s",
+	proto = app_proto_name(af->proto);
+	if (strcmp(what, "email") == 0)
+		noun = n == 1 ? "e-mail address" : "e-mail addresses";
+	else
+		noun = n == 1 ? "card number" : "card numbers";
+	ev.raw = app_raw(c, f, "%s %u %s in cleartext%s%s%s, e.g. %s",
 			 dir == FLOW_S2C ? "server sent" : "client sent", n,
-			 what, app_proto_name(af->proto), sample);
+			 noun, *proto ? " (" : "", proto, *proto ? ")" : "",
+			 sample);
 	app_emit(c, af->proto, &ev);
 }
 

@@ -221,9 +221,9 @@ static void on_end(void *arg, struct flow *f, enum flow_end why,
 	ev.bytes_out = (int64_t)(f->dir[FLOW_S2C].bytes - nf->reported[1]);
 	ev.duration_us = f->last_ts - f->first_ts;
 	ev.raw = app_raw(&ns->app, f,
-			 "%s %s close (%s) %s: %llu pkts %llu bytes out, "
+			 "%s%s%s close (%s) %s: %llu pkts %llu bytes out, "
 			 "%llu pkts %llu bytes back",
-			 transport(f->proto), proto, end, o,
+			 transport(f->proto), *proto ? " " : "", proto, end, o,
 			 (unsigned long long)f->dir[0].packets,
 			 (unsigned long long)f->dir[0].bytes,
 			 (unsigned long long)f->dir[1].packets,
@@ -319,10 +319,10 @@ static void progress(struct netsrc *ns, struct flow *f, struct nflow *nf)
 	ev.bytes_out = (int64_t)out;
 	ev.duration_us = f->last_ts - f->first_ts;
 	ev.raw = app_raw(&ns->app, f,
-			 "%s %s running: %llu bytes out, %llu bytes back since "
-			 "the last report",
-			 transport(f->proto),
-			 app_proto_name(app_flow_proto(nf->app)),
+			 "%s%s%s running: %llu bytes out, %llu bytes back "
+			 "since the last report",
+			 transport(f->proto), *ev.detail.p ? " " : "",
+			 ev.detail.p,
 			 (unsigned long long)in, (unsigned long long)out);
 	nf->reported[0] = f->dir[FLOW_C2S].bytes;
 	nf->reported[1] = f->dir[FLOW_S2C].bytes;

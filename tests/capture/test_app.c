@@ -24,7 +24,8 @@ static char *events_with(struct pg_file *pf, const struct netsrc_options *o)
 	char msg[1024];
 	char *out;
 
-	pg_file_close(pf);
+	if (pf->f != NULL)
+		pg_file_close(pf);
 	out = evfmt_file(pf->path, o, msg, sizeof(msg));
 	ck_assert_msg(out != NULL, "%s", msg);
 	/* BW_KEEP_PCAPS=DIR keeps the files (the fuzz seeds come from them) */
@@ -44,6 +45,30 @@ static char *events_with(struct pg_file *pf, const struct netsrc_options *o)
 static char *events_of(struct pg_file *pf)
 {
 	return events_with(pf, NULL);
+}
+
+/* The evidence lines (raw) of the events of pf's file, one a line, with
+ * options o; the file is kept for events_with(). */
+static char *raws_with(struct pg_file *pf, const struct netsrc_options *o)
+{
+	struct bw_error err;
+	struct netsrc *ns;
+	struct bw_event ev;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&out, &len);
+	int rc;
+
+	if (pf->f != NULL)
+		pg_file_close(pf);
+	ns = netsrc_open_file(pf->path, o, &err);
+	ck_assert_msg(ns != NULL, "%s", err.msg);
+	while ((rc = netsrc_next(ns, &ev, &err)) == 1)
+		fprintf(m, "%.*s\n", (int)ev.raw.len, ev.raw.p);
+	ck_assert_int_eq(rc, 0);
+	netsrc_destroy(&ns);
+	fclose(m);
+	return out;
 }
 
 /* The line of out that contains every one of the NULL-terminated needles
@@ -272,6 +297,10 @@ START_TEST(http_pii)
 	pg_tcp_send(&t, false, body1, strlen(body1));
 	pg_tcp_send(&t, false, body2, strlen(body2));
 	pg_tcp_close(&t);
+	out = raws_with(&pf, NULL);
+	HAS(out, "server sent 3 e-mail addresses in cleartext (http), e.g. a***@example.com");
+	HAS(out, "server sent 2 card numbers in cleartext (http), e.g. 411111******1111");
+	free(out);
 	out = events_of(&pf);
 	/* the client (src) got them from the server (dst) */
 	HAS(out, "kind=flow", "src_ip=203.0.113.9", "dst_ip=10.1.0.1",
@@ -322,6 +351,11 @@ START_TEST(other_pii)
 	pg_tcp_send(&t, true, "PUSH dump\nuser1@example.com\nuser2@exa", 37);
 	pg_tcp_send(&t, true, "mple.com\n", 9);
 	pg_tcp_close(&t);
+	/* evidence a person reads: no protocol to name, no gap for it */
+	out = raws_with(&pf, NULL);
+	HAS(out, "client sent 2 e-mail addresses in cleartext, e.g. u***@example.com");
+	HAS(out, "tcp close (fin) established: ");
+	free(out);
 	out = events_of(&pf);
 	HAS(out, "src_ip=10.1.0.1", "dst_ip=198.51.100.7", "action=pii",
 	    "resource=email", "bytes_in=2", "detail=to_server");
@@ -739,6 +773,9 @@ START_TEST(flow_progress)
 	for (int i = 0; i < 10; i++)
 		pg_tcp_send(&t, true, chunk, sizeof(chunk));
 	pg_tcp_close(&t);
+	out = raws_with(&pf, &o);
+	HAS(out, "tcp running: 3200 bytes out, 40 bytes back since the last report");
+	free(out);
 	out = events_with(&pf, &o);
 	/* The client sends SYN, ACK, 10 x (40 + 1000 bytes), FIN, and a last
 	 * ACK after the server's FIN, which comes when the flow has ended (it
