@@ -50,7 +50,8 @@ static void usage(FILE *f)
 		"       breachwatch-agent --check-config FILE [--rules PATH]...\n"
 		"\n"
 		"Detects unauthorised access to customer data in access logs and\n"
-		"reports each incident with the customers it touched. Following\n"
+		"network traffic (live captures, or recorded pcap/pcapng files)\n"
+		"and reports each incident with the customers it touched. Following\n"
 		"the configured inputs, it runs the containment actions a rule\n"
 		"names (the config's actions) and records them in the incident.\n"
 		"\n"
@@ -78,7 +79,7 @@ static void usage(FILE *f)
 		"  -h, --help           this text\n"
 		"\n"
 		"Exit status: 0 success, 1 runtime error, 2 bad usage or configuration.\n"
-		"See docs/configuration.md and docs/rules.md.\n");
+		"See docs/configuration.md, docs/rules.md and docs/capture.md.\n");
 }
 
 static void parse_args(int argc, char **argv, struct options *o)
